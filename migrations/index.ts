@@ -1,0 +1,16 @@
+/**
+ * The ordered list of migrations. Listed in code rather than discovered on
+ * disk so that the same list works from TypeScript sources (tests) and from
+ * the compiled dist/ (services), without a loader for .ts files.
+ */
+import type { Knex } from 'knex';
+import * as m001 from './20261126000001_initial.js';
+
+export interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+export const migrations: ReadonlyArray<readonly [name: string, migration: Migration]> = [
+  ['20261126000001_initial', m001],
+];

@@ -1,0 +1,59 @@
+import { bool, choice, defineGroup, int, list, str } from './types.js';
+import { hostname } from 'node:os';
+
+export const defaultOpts = defineGroup('DEFAULT', 'Options shared by every Dragon service.', {
+  transport_url: str(
+    '',
+    'RabbitMQ URL for RPC between dragon-api and dragon-engine, oslo.messaging style ' +
+      '(rabbit://user:pass@host:5672/vhost). Empty means the in-process bus, which only ' +
+      'works when api and engine run in one process (npm start).',
+    { secret: true },
+  ),
+  state_path: str('./state', 'Directory for local state: the embedded database, keys and simulator data.'),
+  debug: bool(false, 'Log at debug level instead of info.'),
+  log_format: choice('json', ['json', 'text'] as const, 'Log line format: one JSON object per line, or text.'),
+  host: str(hostname(), 'Name of this host in the services table and in the per-host RPC queue.', {
+    sampleDefault: '<hostname>',
+  }),
+});
+
+export const apiOpts = defineGroup('api', 'The dragon-api REST service.', {
+  bind_host: str('127.0.0.1', 'Address the API listens on.'),
+  bind_port: int(8007, 'Port the API listens on.', { min: 0, max: 65535 }),
+  workers: int(1, 'Number of API worker processes.', { min: 1, max: 64 }),
+});
+
+export const databaseOpts = defineGroup('database', 'The SQL database holding policies, executions and services.', {
+  connection: str(
+    '',
+    'PostgreSQL URL (postgresql://user:pass@host:5432/dragon). Empty means the embedded ' +
+      'PostgreSQL (PGlite) kept under state_path/db.',
+    { secret: true },
+  ),
+  max_pool_size: int(10, 'Maximum number of connections per process to a PostgreSQL server.', { min: 1, max: 500 }),
+});
+
+export const engineOpts = defineGroup('engine', 'The dragon-engine execution service.', {
+  max_parallel_steps: int(8, 'How many steps of one execution run at the same time.', { min: 1, max: 1024 }),
+  heartbeat_interval: int(5, 'Seconds between an engine heartbeat on the executions it runs.', { min: 1 }),
+  takeover_after: int(30, 'Seconds without a heartbeat after which another engine takes an execution over.', {
+    min: 2,
+  }),
+  sweep_interval: int(
+    10,
+    'Seconds between sweeps for pending executions whose RPC announcement was lost and for expired claims.',
+    { min: 1 },
+  ),
+  step_retries: int(3, 'How many times a step failing with a transient error is retried.', { min: 0, max: 100 }),
+  retry_backoff: int(2, 'Seconds before the first retry of a step; doubled on every further retry.', { min: 0 }),
+});
+
+export const pluginOpts = defineGroup('plugins', 'Action plugins.', {
+  directories: list(['plugins'], 'Directories whose sub-folders each hold one action plugin (manifest.json).'),
+});
+
+export const messagingOpts = defineGroup('oslo_messaging_rabbit', 'RabbitMQ transport tuning.', {
+  rpc_response_timeout: int(60, 'Seconds an RPC call waits for its reply.', { min: 1 }),
+  prefetch_count: int(8, 'Unacknowledged messages an engine takes at once.', { min: 1, max: 1000 }),
+  reconnect_max_delay: int(30, 'Upper bound in seconds of the reconnect backoff.', { min: 1 }),
+});
