@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export type { Logger } from 'pino';
 
@@ -36,12 +36,21 @@ export interface LogOptions {
 let root: Logger = pino({ level: process.env.DRAGON_LOG_LEVEL ?? 'info', redact: REDACT, base: undefined });
 
 function textStream(out: NodeJS.WritableStream): NodeJS.WritableStream {
-  const levels: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARNING', 50: 'ERROR', 60: 'CRITICAL' };
+  const levels: Record<number, string> = {
+    10: 'TRACE',
+    20: 'DEBUG',
+    30: 'INFO',
+    40: 'WARNING',
+    50: 'ERROR',
+    60: 'CRITICAL',
+  };
   return {
     write(line: string) {
       const { level, time, msg, service, ...rest } = JSON.parse(line);
       const extra = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
-      out.write(`${new Date(time).toISOString()} ${levels[level] ?? level} ${service ?? ''} ${msg ?? ''}${extra}\n`);
+      out.write(
+        `${new Date(time).toISOString()} ${levels[level] ?? level} ${service ?? ''} ${msg ?? ''}${extra}\n`,
+      );
       return true;
     },
   } as unknown as NodeJS.WritableStream;
@@ -51,7 +60,11 @@ function textStream(out: NodeJS.WritableStream): NodeJS.WritableStream {
 export function configureLogging(opts: LogOptions): Logger {
   const out = opts.destination ?? process.stdout;
   root = pino(
-    { level: opts.debug ? 'debug' : (process.env.DRAGON_LOG_LEVEL ?? 'info'), redact: REDACT, base: undefined },
+    {
+      level: opts.debug ? 'debug' : (process.env.DRAGON_LOG_LEVEL ?? 'info'),
+      redact: REDACT,
+      base: undefined,
+    },
     (opts.format === 'text' ? textStream(out) : out) as pino.DestinationStream,
   );
   return root;

@@ -1,5 +1,5 @@
-import { bool, choice, defineGroup, int, list, str } from './types.js';
 import { hostname } from 'node:os';
+import { bool, choice, defineGroup, int, list, str } from './types.js';
 
 export const defaultOpts = defineGroup('DEFAULT', 'Options shared by every Dragon service.', {
   transport_url: str(
@@ -11,7 +11,11 @@ export const defaultOpts = defineGroup('DEFAULT', 'Options shared by every Drago
   ),
   state_path: str('./state', 'Directory for local state: the embedded database, keys and simulator data.'),
   debug: bool(false, 'Log at debug level instead of info.'),
-  log_format: choice('json', ['json', 'text'] as const, 'Log line format: one JSON object per line, or text.'),
+  log_format: choice(
+    'json',
+    ['json', 'text'] as const,
+    'Log line format: one JSON object per line, or text.',
+  ),
   host: str(hostname(), 'Name of this host in the services table and in the per-host RPC queue.', {
     sampleDefault: '<hostname>',
   }),
@@ -23,15 +27,22 @@ export const apiOpts = defineGroup('api', 'The dragon-api REST service.', {
   workers: int(1, 'Number of API worker processes.', { min: 1, max: 64 }),
 });
 
-export const databaseOpts = defineGroup('database', 'The SQL database holding policies, executions and services.', {
-  connection: str(
-    '',
-    'PostgreSQL URL (postgresql://user:pass@host:5432/dragon). Empty means the embedded ' +
-      'PostgreSQL (PGlite) kept under state_path/db.',
-    { secret: true },
-  ),
-  max_pool_size: int(10, 'Maximum number of connections per process to a PostgreSQL server.', { min: 1, max: 500 }),
-});
+export const databaseOpts = defineGroup(
+  'database',
+  'The SQL database holding policies, executions and services.',
+  {
+    connection: str(
+      '',
+      'PostgreSQL URL (postgresql://user:pass@host:5432/dragon). Empty means the embedded ' +
+        'PostgreSQL (PGlite) kept under state_path/db.',
+      { secret: true },
+    ),
+    max_pool_size: int(10, 'Maximum number of connections per process to a PostgreSQL server.', {
+      min: 1,
+      max: 500,
+    }),
+  },
+);
 
 export const engineOpts = defineGroup('engine', 'The dragon-engine execution service.', {
   max_parallel_steps: int(8, 'How many steps of one execution run at the same time.', { min: 1, max: 1024 }),
@@ -44,12 +55,20 @@ export const engineOpts = defineGroup('engine', 'The dragon-engine execution ser
     'Seconds between sweeps for pending executions whose RPC announcement was lost and for expired claims.',
     { min: 1 },
   ),
-  step_retries: int(3, 'How many times a step failing with a transient error is retried.', { min: 0, max: 100 }),
-  retry_backoff: int(2, 'Seconds before the first retry of a step; doubled on every further retry.', { min: 0 }),
+  step_retries: int(3, 'How many times a step failing with a transient error is retried.', {
+    min: 0,
+    max: 100,
+  }),
+  retry_backoff: int(2, 'Seconds before the first retry of a step; doubled on every further retry.', {
+    min: 0,
+  }),
 });
 
 export const pluginOpts = defineGroup('plugins', 'Action plugins.', {
-  directories: list(['plugins'], 'Directories whose sub-folders each hold one action plugin (manifest.json).'),
+  directories: list(
+    ['plugins'],
+    'Directories whose sub-folders each hold one action plugin (manifest.json).',
+  ),
 });
 
 export const messagingOpts = defineGroup('oslo_messaging_rabbit', 'RabbitMQ transport tuning.', {

@@ -7,7 +7,14 @@ import { apiOpts, databaseOpts, defaultOpts, engineOpts, messagingOpts, pluginOp
 import { type Config, type LoadOptions, loadConfig } from './load.js';
 import type { OptGroup } from './types.js';
 
-export const allGroups: readonly OptGroup[] = [defaultOpts, apiOpts, databaseOpts, engineOpts, pluginOpts, messagingOpts];
+export const allGroups: readonly OptGroup[] = [
+  defaultOpts,
+  apiOpts,
+  databaseOpts,
+  engineOpts,
+  pluginOpts,
+  messagingOpts,
+];
 
 export function loadDragonConfig(options: LoadOptions = {}): Config {
   return loadConfig(allGroups, options);

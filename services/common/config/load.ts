@@ -83,7 +83,9 @@ export function parseConfigArgs(argv: readonly string[]): { sources: ConfigSourc
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg];
+    const [flag, inline] = arg.includes('=')
+      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+      : [arg];
     if (flag === '--config-file' || flag === '--config-dir') {
       const value = inline ?? argv[++i];
       if (value === undefined) throw new ConfigError(`${flag} needs a path`);
@@ -114,8 +116,12 @@ export function loadConfig(groups: readonly OptGroup[], options: LoadOptions = {
   const defaultFile = options.defaultFile === undefined ? DEFAULT_CONFIG_FILE : options.defaultFile;
   if (files.length === 0 && defaultFile && existsSync(defaultFile)) files.push(defaultFile);
   for (const dir of sources.configDirs) {
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConfigError(`--config-dir ${dir}: not a directory`);
-    for (const f of readdirSync(dir).filter((n) => n.endsWith('.conf')).sort()) files.push(join(dir, f));
+    if (!existsSync(dir) || !statSync(dir).isDirectory())
+      throw new ConfigError(`--config-dir ${dir}: not a directory`);
+    for (const f of readdirSync(dir)
+      .filter((n) => n.endsWith('.conf'))
+      .sort())
+      files.push(join(dir, f));
   }
   const raw = new Map<string, RawSection>();
   const put = (section: string, name: string, value: string, where: string) => {

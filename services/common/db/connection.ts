@@ -30,7 +30,11 @@ export function openDatabase(settings: DatabaseSettings): Database {
   if (!settings.connection) {
     const dir = embeddedDataDir(settings.statePath);
     mkdirSync(dir, { recursive: true });
-    return knexFactory({ client: ClientPgLite, dialect: 'postgres', connection: { filename: dir } } as Knex.Config);
+    return knexFactory({
+      client: ClientPgLite,
+      dialect: 'postgres',
+      connection: { filename: dir },
+    } as Knex.Config);
   }
   if (!/^postgres(ql)?:\/\//.test(settings.connection)) {
     throw new Error('[database] connection must be a postgresql:// URL or empty for the embedded database');
