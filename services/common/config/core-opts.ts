@@ -55,6 +55,7 @@ export const engineOpts = defineGroup('engine', 'The dragon-engine execution ser
     'Seconds between sweeps for pending executions whose RPC announcement was lost and for expired claims.',
     { min: 1 },
   ),
+  max_executions: int(4, 'How many executions one engine runs at the same time.', { min: 1, max: 256 }),
   step_retries: int(3, 'How many times a step failing with a transient error is retried.', {
     min: 0,
     max: 100,

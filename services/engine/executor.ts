@@ -1,0 +1,297 @@
+/**
+ * Runs one claimed execution: a graph of steps (resource x action) run
+ * children-first, independent steps in parallel up to `maxParallelSteps`,
+ * each step recorded (status, progress, error, result, attempts) and retried
+ * with backoff on transient errors. Finished steps are never run again, so a
+ * takeover continues where the dead engine stopped.
+ */
+import { setMaxListeners } from 'node:events';
+import type { Knex } from 'knex';
+import type { Logger } from '../common/log.js';
+import { isTransient, type StepContext } from './plugin-api.js';
+import type { LoadedPlugin } from './plugins/loader.js';
+import { type Claim, ClaimedExecution, ClaimLostError, type StepRow } from './store.js';
+
+/** Which plugin hook each execution kind calls on its steps. */
+export const HOOK_OF_KIND: Record<string, 'protect' | 'recover' | 'delete' | 'verify'> = {
+  protect: 'protect',
+  recover: 'recover',
+  delete_checkpoint: 'delete',
+  verify: 'verify',
+};
+
+export interface ExecutorSettings {
+  host: string;
+  maxParallelSteps: number;
+  heartbeatIntervalMs: number;
+  stepRetries: number;
+  retryBackoffMs: number;
+}
+
+export interface ExecutorDeps {
+  db: Knex;
+  plugins: Map<string, LoadedPlugin>;
+  settings: ExecutorSettings;
+  log: Logger;
+}
+
+export type StopReason = 'cancel' | 'shutdown' | 'lost';
+
+/** The handle the engine keeps for an execution it runs, so RPC cancel and shutdown can reach it. */
+export class RunningExecution {
+  readonly controller = new AbortController();
+  stopReason?: StopReason;
+  constructor(readonly id: string) {
+    // Every parallel step listens on the same signal; that is by design, not a leak.
+    setMaxListeners(0, this.controller.signal);
+  }
+  stop(reason: StopReason): void {
+    if (this.stopReason) return;
+    this.stopReason = reason;
+    this.controller.abort(
+      new Error(reason === 'cancel' ? 'execution cancelled' : `execution stopped (${reason})`),
+    );
+  }
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export function describeStep(s: Pick<StepRow, 'name' | 'action' | 'resource_type' | 'resource_id'>): string {
+  const target = [s.resource_type, s.resource_id].filter(Boolean).join(' ');
+  return `step ${s.name} (${s.action}${target ? ` on ${target}` : ''})`;
+}
+
+const PROGRESS_WRITE_INTERVAL_MS = 1000;
+
+export async function runExecution(
+  claim: Claim,
+  running: RunningExecution,
+  deps: ExecutorDeps,
+): Promise<void> {
+  const { db, plugins, settings } = deps;
+  const row = claim.execution;
+  const log = deps.log.child({ execution_id: row.id, request_id: row.request_id ?? undefined });
+  const exec = new ClaimedExecution(db, row.id, claim.token);
+  const signal = running.controller.signal;
+
+  if (claim.takeover) {
+    const n = await exec.resetInterruptedSteps();
+    log.warn(
+      { interrupted_steps: n, claims: row.claims },
+      'continuing an execution another engine started (it stopped heartbeating or handed it back)',
+    );
+  }
+  if (row.cancel_requested || row.status === 'cancelling') running.stop('cancel');
+
+  const steps = await exec.steps();
+  const progress = new Map(steps.map((s) => [s.id, s.status === 'succeeded' ? 100 : s.progress]));
+  const overall = () =>
+    steps.length === 0
+      ? 100
+      : Math.round(([...progress.values()].reduce((a, b) => a + b, 0) / steps.length) * 10) / 10;
+  const detail = () => {
+    const by = (st: string) => steps.filter((s) => s.status === st).length;
+    return {
+      steps_total: steps.length,
+      steps_done: by('succeeded'),
+      steps_running: by('running'),
+      steps_failed: by('failed'),
+    };
+  };
+
+  // Heartbeat: keeps the claim alive, notices cancel requests made by the API and lost claims.
+  const heartbeat = setInterval(() => {
+    exec
+      .heartbeat(overall())
+      .then(({ cancelRequested }) => {
+        if (cancelRequested) running.stop('cancel');
+      })
+      .catch((err) => {
+        if (err instanceof ClaimLostError) {
+          log.error('lost the claim on the execution; stopping without further writes');
+          running.stop('lost');
+        } else log.warn({ err: (err as Error).message }, 'heartbeat failed');
+      });
+  }, settings.heartbeatIntervalMs);
+
+  let firstFailure: string | undefined;
+  let fatal: unknown;
+  try {
+    if (!HOOK_OF_KIND[row.kind]) firstFailure = `unknown execution kind ${row.kind}`;
+    const inFlight = new Map<string, Promise<void>>();
+    const byName = new Map(steps.map((s) => [s.name, s]));
+    const ready = () =>
+      steps.filter(
+        (s) =>
+          s.status === 'pending' &&
+          !inFlight.has(s.id) &&
+          s.depends_on.every((d) => byName.get(d)?.status === 'succeeded'),
+      );
+
+    const runStep = async (step: StepRow): Promise<void> => {
+      const stepLog = log.child({ step: step.name, action: step.action });
+      const plugin = plugins.get(step.action);
+      const hook = plugin?.impl[HOOK_OF_KIND[row.kind]];
+      if (!plugin || !hook) {
+        const why = !plugin
+          ? `action ${step.action} is not loaded on engine ${settings.host}`
+          : `action ${step.action} does not implement ${HOOK_OF_KIND[row.kind]}`;
+        await exec.updateStep(step.id, { status: 'failed', error: why, finished_at: new Date() });
+        step.status = 'failed';
+        firstFailure ??= `${describeStep(step)} failed: ${why}`;
+        return;
+      }
+      const dependencies = Object.fromEntries(step.depends_on.map((d) => [d, byName.get(d)?.result ?? null]));
+      for (;;) {
+        const attempt = await exec.startStep(step.id, settings.host);
+        step.status = 'running';
+        stepLog.info({ attempt }, 'step started');
+        let lastWrite = 0;
+        const ctx: StepContext = {
+          executionId: row.id,
+          stepName: step.name,
+          resource: { id: step.resource_id, type: step.resource_type },
+          options: (step.params.options as Record<string, unknown>) ?? {},
+          params: step.params,
+          dependencies,
+          attempt,
+          signal,
+          log: stepLog,
+          progress: (percent, extra) => {
+            const p = Math.max(0, Math.min(100, percent));
+            progress.set(step.id, p);
+            const now = Date.now();
+            if (now - lastWrite < PROGRESS_WRITE_INTERVAL_MS) return;
+            lastWrite = now;
+            exec.updateStep(step.id, { progress: p }).catch(() => undefined);
+            void extra;
+          },
+        };
+        try {
+          const result = await hook(ctx);
+          if (signal.aborted) throw signal.reason;
+          await exec.updateStep(step.id, {
+            status: 'succeeded',
+            progress: 100,
+            result: result ?? null,
+            finished_at: new Date(),
+          });
+          step.status = 'succeeded';
+          step.result = result ?? null;
+          progress.set(step.id, 100);
+          stepLog.info('step succeeded');
+          return;
+        } catch (err) {
+          if (err instanceof ClaimLostError) throw err;
+          if (signal.aborted) {
+            if (running.stopReason === 'cancel') {
+              await exec.updateStep(step.id, {
+                status: 'cancelled',
+                error: 'cancelled',
+                finished_at: new Date(),
+              });
+              step.status = 'cancelled';
+            }
+            // On shutdown the step stays `running`; release() hands it back as pending.
+            return;
+          }
+          const message = (err as Error)?.message ?? String(err);
+          if (isTransient(err) && attempt <= settings.stepRetries) {
+            const delay = settings.retryBackoffMs * 2 ** (attempt - 1);
+            stepLog.warn(
+              { attempt, retry_in_ms: delay, err: message },
+              'step failed with a transient error; retrying',
+            );
+            await exec.updateStep(step.id, { status: 'pending', error: message });
+            try {
+              await abortableSleep(delay, signal);
+            } catch {
+              if (running.stopReason === 'cancel') {
+                await exec.updateStep(step.id, { status: 'cancelled', finished_at: new Date() });
+                step.status = 'cancelled';
+              }
+              return;
+            }
+            continue;
+          }
+          await exec.updateStep(step.id, { status: 'failed', error: message, finished_at: new Date() });
+          step.status = 'failed';
+          stepLog.error({ err: message, attempt }, 'step failed');
+          firstFailure ??= `${describeStep(step)} failed: ${message}`;
+          return;
+        }
+      }
+    };
+
+    // The scheduling loop: start what is ready, wait for any step to end, repeat.
+    while (!firstFailure && !signal.aborted && !fatal) {
+      for (const step of ready()) {
+        if (inFlight.size >= settings.maxParallelSteps) break;
+        inFlight.set(
+          step.id,
+          runStep(step)
+            .catch((err) => {
+              fatal ??= err;
+              running.stop('lost');
+            })
+            .finally(() => inFlight.delete(step.id)),
+        );
+      }
+      if (inFlight.size === 0) break;
+      await Promise.race(inFlight.values());
+    }
+    await Promise.allSettled(inFlight.values());
+    // A ClaimLostError (or a database failure) inside a step surfaces here.
+    if (fatal) throw fatal;
+
+    if (running.stopReason === 'lost') return;
+    if (running.stopReason === 'shutdown') {
+      await exec.release();
+      log.info('released the execution for another engine (shutting down)');
+      return;
+    }
+    if (running.stopReason === 'cancel') {
+      await exec.finishSteps(['pending', 'running'], 'cancelled');
+      await exec.finish('cancelled', { error: null, progress: overall() });
+      log.info('execution cancelled');
+      return;
+    }
+    if (firstFailure) {
+      await exec.finishSteps(['pending'], 'skipped');
+      await exec.finish('failed', { error: firstFailure, progress: overall() });
+      log.error({ err: firstFailure }, 'execution failed');
+      return;
+    }
+    const unfinished = steps.filter((s) => s.status !== 'succeeded');
+    if (unfinished.length > 0) {
+      // Only possible with a dependency on a step that can never succeed.
+      const msg = `steps could not run: ${unfinished.map((s) => s.name).join(', ')}`;
+      await exec.finish('failed', { error: msg, progress: overall() });
+      return;
+    }
+    await exec.setProgress(100, detail());
+    await exec.finish('succeeded', { progress: 100, result: { steps: steps.length } });
+    log.info('execution succeeded');
+  } catch (err) {
+    if (err instanceof ClaimLostError) {
+      log.error('lost the claim on the execution; another engine continues it');
+      return;
+    }
+    throw err;
+  } finally {
+    clearInterval(heartbeat);
+  }
+}

@@ -1,0 +1,19 @@
+import { type Config, defaultOpts, engineOpts, pluginOpts } from '../common/config/index.js';
+import { VERSION } from '../common/version.js';
+import type { EngineSettings } from './service.js';
+
+export function engineSettingsFrom(conf: Config): EngineSettings {
+  const e = conf.get(engineOpts);
+  return {
+    host: conf.get(defaultOpts).host,
+    maxParallelSteps: e.max_parallel_steps,
+    heartbeatIntervalMs: e.heartbeat_interval * 1000,
+    takeoverAfterS: e.takeover_after,
+    sweepIntervalMs: e.sweep_interval * 1000,
+    maxExecutions: e.max_executions,
+    stepRetries: e.step_retries,
+    retryBackoffMs: e.retry_backoff * 1000,
+    pluginDirectories: conf.get(pluginOpts).directories,
+    version: VERSION,
+  };
+}
