@@ -31,7 +31,7 @@ export function renderSample(groups: readonly OptGroup[]): string {
           ? ` (${def.min !== undefined ? `min ${def.min}` : ''}${def.min !== undefined && def.max !== undefined ? ', ' : ''}${def.max !== undefined ? `max ${def.max}` : ''})`
           : '';
       out.push(`# Type: ${typeLine}${range}${def.secret ? ' (secret)' : ''}`);
-      out.push(`#${name} = ${formatDefault(def)}`);
+      out.push(`#${name} = ${formatDefault(def)}`.trimEnd());
       out.push('');
     }
   }
