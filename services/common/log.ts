@@ -29,6 +29,8 @@ const REDACT = [
 export interface LogOptions {
   debug?: boolean;
   format?: 'json' | 'text';
+  /** Overrides debug and DRAGON_LOG_LEVEL (tests capture at a known level). */
+  level?: string;
   /** Where lines go; default stdout. */
   destination?: NodeJS.WritableStream;
 }

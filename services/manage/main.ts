@@ -4,11 +4,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { renderPolicySample } from '../api/policy/index.js';
 import { bootstrapConfig, databaseFrom } from '../common/bootstrap.js';
 import { allGroups, renderSample } from '../common/config/index.js';
 import { latestVersion, schemaVersion, syncSchema } from '../common/db/migrate.js';
 
 export const CONFIG_SAMPLE_PATH = 'etc/dragon/dragon.conf.sample';
+export const POLICY_SAMPLE_PATH = 'etc/dragon/policy.yaml.sample';
 
 function output(text: string, file: string | undefined): void {
   if (file) {
@@ -77,5 +79,13 @@ config
   .description(`print the commented sample configuration (the source of ${CONFIG_SAMPLE_PATH})`)
   .option('-o, --output <file>', 'write to a file instead of stdout')
   .action((o: { output?: string }) => output(renderSample(allGroups), o.output));
+
+program
+  .command('policy')
+  .description('API access policy')
+  .command('sample')
+  .description(`print every default policy rule, commented out (the source of ${POLICY_SAMPLE_PATH})`)
+  .option('-o, --output <file>', 'write to a file instead of stdout')
+  .action((o: { output?: string }) => output(renderPolicySample(), o.output));
 
 await program.parseAsync(process.argv);

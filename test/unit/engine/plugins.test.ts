@@ -15,7 +15,7 @@ function captureLog() {
       cb();
     },
   });
-  const log = configureLogging({ destination });
+  const log = configureLogging({ destination, level: 'info' });
   return { log, lines };
 }
 

@@ -2,12 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import {
-  dragonDefaults,
-  Enforcer,
-  renderPolicySample,
-  writePolicySample,
-} from '../../../services/api/policy/index.js';
+import { dragonDefaults, Enforcer, renderPolicySample } from '../../../services/api/policy/index.js';
 import { capturingLogger, context, rule } from './helpers.js';
 
 const SAMPLE = fileURLToPath(new URL('../../../etc/dragon/policy.yaml.sample', import.meta.url));
@@ -55,13 +50,10 @@ describe('policy sample', () => {
 
   it('etc/dragon/policy.yaml.sample is up to date with the defaults in code', () => {
     const expected = renderPolicySample(dragonDefaults);
-    // Opt-in regeneration until `dragon-manage policy sample` is wired.
-    if (process.env.DRAGON_UPDATE_SAMPLES === '1') writePolicySample(SAMPLE);
     const actual = existsSync(SAMPLE) ? readFileSync(SAMPLE, 'utf8') : '';
     expect(
       actual === expected,
-      'etc/dragon/policy.yaml.sample is stale: run `dragon-manage policy sample` ' +
-        '(or DRAGON_UPDATE_SAMPLES=1 npx vitest run test/unit/policy) and commit the result',
+      'etc/dragon/policy.yaml.sample is stale: run `dragon-manage policy sample -o etc/dragon/policy.yaml.sample` and commit the result',
     ).toBe(true);
   });
 });
