@@ -63,7 +63,7 @@ export function configureLogging(opts: LogOptions): Logger {
   const out = opts.destination ?? process.stdout;
   root = pino(
     {
-      level: opts.debug ? 'debug' : (process.env.DRAGON_LOG_LEVEL ?? 'info'),
+      level: opts.level ?? (opts.debug ? 'debug' : (process.env.DRAGON_LOG_LEVEL ?? 'info')),
       redact: REDACT,
       base: undefined,
     },
