@@ -17,7 +17,7 @@ export class DragonClient {
     const headers: Record<string, string> = {
       accept: 'application/json',
       'x-auth-token': this.session.token,
-      'user-agent': 'python-dragonclient-compatible dragon-cli',
+      'user-agent': 'dragon-cli',
     };
     if (this.session.apiVersion)
       headers['openstack-api-version'] = `disaster-recovery ${this.session.apiVersion}`;

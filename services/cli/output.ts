@@ -92,7 +92,8 @@ export function asciiTable(head: string[], rows: string[][]): string {
 }
 
 function csvField(v: unknown): string {
-  if (v === null || v === undefined) return '';
+  // Python's csv.QUOTE_NONNUMERIC, which cliff uses, writes None as "".
+  if (v === null || v === undefined) return '""';
   if (typeof v === 'number' || typeof v === 'boolean') return formatCell(v);
   return `"${formatCell(v).replace(/"/g, '""')}"`;
 }
