@@ -59,6 +59,7 @@ function addGlobalOptions(program: Command): void {
   ];
   for (const [flags, description] of opts) program.addOption(new Option(flags, description));
   program.option('--insecure', 'do not verify TLS certificates');
+  program.option('--debug', 'print tracebacks on errors');
 }
 
 /** Build the whole command tree; one fresh tree per invocation so runs never share state. */
@@ -99,6 +100,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
       return err.exitCode;
     }
     io.stderr.write(`${describeError(err)}\n`);
+    if (program.opts().debug && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
     return 1;
   }
 }

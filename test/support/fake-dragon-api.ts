@@ -3,6 +3,7 @@
  * tests: just enough behaviour to see what a client does, nothing more.
  */
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express, { type Request, type Response } from 'express';
 
@@ -46,7 +47,13 @@ const TITLES: Record<number, string> = {
   409: 'Conflict',
 };
 
-export async function startFakeDragon(opts: { tokens: Set<string>; region: string; pageSize?: number }) {
+export async function startFakeDragon(opts: {
+  tokens: Set<string>;
+  region: string;
+  pageSize?: number;
+  /** serve HTTPS with this key and certificate (PEM) */
+  tls?: { key: string; cert: string };
+}) {
   const app = express();
   app.use(express.json());
   const fake = {
@@ -300,9 +307,9 @@ export async function startFakeDragon(opts: { tokens: Set<string>; region: strin
 
   app.get('/v1/services', (req, res) => page(req, res, 'services', fake.services));
 
-  const server = app.listen(0, '127.0.0.1');
+  const server = opts.tls ? createServer(opts.tls, app).listen(0, '127.0.0.1') : app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  fake.url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   fake.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
   return fake;
 }
