@@ -4,6 +4,9 @@ import { DragonClient } from './client.js';
 import type { CliIo } from './io.js';
 import { type Column, FORMATS, type OutputOptions, renderList, renderShow } from './output.js';
 
+/** commander's way to make an option repeatable. */
+export const collect = (value: string, previous: string[]) => [...previous, value];
+
 /** What every command handler gets: the io, a lazily authenticated client and printers. */
 export class CommandContext {
   private clientPromise?: Promise<DragonClient>;
@@ -39,8 +42,6 @@ export class CommandContext {
   }
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
-
 /** cliff's output options: -f/--format and repeatable -c/--column. */
 export function withOutputOptions(cmd: Command): Command {
   return cmd
@@ -48,12 +49,18 @@ export function withOutputOptions(cmd: Command): Command {
     .option('-c, --column <column>', 'specify the column(s) to include, can be repeated', collect, []);
 }
 
-/** --limit/--marker/--long shared by list commands. */
+/** cliff's list sorting options, applied on the client. */
+export function withSortOptions(cmd: Command): Command {
+  return cmd
+    .option('--sort-column <column>', 'sort by this column (repeatable)', collect, [])
+    .option('--sort-ascending', 'sort in ascending order (default)')
+    .option('--sort-descending', 'sort in descending order');
+}
+
+/** --long, --limit/--marker and sorting, shared by list commands that page. */
 export function withListOptions(cmd: Command): Command {
-  return withOutputOptions(cmd)
+  return withSortOptions(withOutputOptions(cmd))
     .option('--long', 'list additional fields in output')
     .option('--limit <n>', 'maximum number of items to return (one page only)')
     .option('--marker <id>', 'the last item of the previous page');
 }
-
-export { collect };

@@ -49,7 +49,13 @@ function nodeFetch(
             if (v !== undefined) responseHeaders.set(k, Array.isArray(v) ? v.join(', ') : v);
           }
           const noBody = status === 204 || status === 304;
-          resolve(new Response(noBody ? null : Buffer.concat(chunks), { status, headers: responseHeaders }));
+          resolve(
+            new Response(noBody ? null : Buffer.concat(chunks), {
+              status,
+              statusText: res.statusMessage ?? '',
+              headers: responseHeaders,
+            }),
+          );
         });
       },
     );
@@ -92,7 +98,9 @@ export async function errorFromResponse(res: Response): Promise<HttpError> {
     if (body.error?.message) message = body.error.message;
     if (body.error?.request_id) requestId = body.error.request_id;
   } catch {
-    if (text.trim()) message = text.trim();
+    // A proxy's HTML error page is noise; a short plain-text reason is worth showing.
+    const plain = text.trim();
+    if (plain && plain.length <= 200 && !plain.includes('<') && !plain.includes('\n')) message = plain;
   }
   return new HttpError(res.status, message, requestId);
 }

@@ -14,6 +14,9 @@ export interface Column {
 export interface OutputOptions {
   format?: Format;
   column?: string[];
+  /** list only: cliff's --sort-column (repeatable) and --sort-descending */
+  sortColumn?: string[];
+  sortDescending?: boolean;
 }
 
 export const col = (name: string, key: string, get?: Column['get']): Column => ({ name, key, get });
@@ -102,10 +105,34 @@ function jsonOut(v: unknown): string {
   return `${JSON.stringify(v, null, 2)}\n`;
 }
 
+function compareCells(a: unknown, b: unknown): number {
+  // None sorts first; numbers compare as numbers.
+  if (a === null) return b === null ? 0 : -1;
+  if (b === null) return 1;
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  return formatCell(a).localeCompare(formatCell(b));
+}
+
+/** Client-side sort by the --sort-column names (which need not be among the -c columns). */
+function sortRows(rows: Record<string, unknown>[], columns: Column[], opts: OutputOptions) {
+  if (!opts.sortColumn?.length) return rows;
+  const keys = opts.sortColumn
+    .map((name) => columns.find((c) => c.name === name || c.name.toLowerCase() === name.toLowerCase()))
+    .filter((c): c is Column => c !== undefined);
+  const sign = opts.sortDescending ? -1 : 1;
+  return [...rows].sort((x, y) => {
+    for (const c of keys) {
+      const d = compareCells(cellValue(x, c), cellValue(y, c));
+      if (d !== 0) return sign * d;
+    }
+    return 0;
+  });
+}
+
 /** Render a list command's rows in the chosen format. */
 export function renderList(rows: Record<string, unknown>[], columns: Column[], opts: OutputOptions): string {
   const cols = selectColumns(columns, opts.column);
-  const values = rows.map((r) => cols.map((c) => cellValue(r, c)));
+  const values = sortRows(rows, columns, opts).map((r) => cols.map((c) => cellValue(r, c)));
   switch (opts.format ?? 'table') {
     case 'json':
       return jsonOut(values.map((vs) => Object.fromEntries(cols.map((c, i) => [c.name, vs[i]]))));

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { type CommandContext, withOutputOptions } from '../context.js';
+import { type CommandContext, withOutputOptions, withSortOptions } from '../context.js';
 import { col, type OutputOptions } from '../output.js';
 
 const LIST_COLUMNS = [
@@ -19,16 +19,12 @@ function jsonText(v: unknown): string | null {
 
 /** `dragon action list|show`: the protection actions the engines have loaded. */
 export function registerActionCommands(action: Command, ctx: CommandContext): void {
-  withOutputOptions(action.command('list').description('List protection actions'))
+  withSortOptions(withOutputOptions(action.command('list').description('List protection actions')))
     .option('--resource-type <type>', 'only actions for this Heat resource type')
     .action(async (opts: OutputOptions & { resourceType?: string }) => {
-      const { actions } = await (await ctx.client()).get<{ actions: Record<string, unknown>[] }>(
-        '/v1/actions',
-        {
-          resource_type: opts.resourceType,
-        },
-      );
-      // Filter here too: the contract does not promise a resource_type filter.
+      const client = await ctx.client();
+      const { actions } = await client.get<{ actions: Record<string, unknown>[] }>('/v1/actions');
+      // Filtered here: the API contract has no resource_type filter for actions.
       const rows = opts.resourceType ? actions.filter((a) => a.resource_type === opts.resourceType) : actions;
       ctx.printList(rows, LIST_COLUMNS, opts);
     });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { type CommandContext, collect, withOutputOptions } from '../context.js';
+import { type CommandContext, collect, withOutputOptions, withSortOptions } from '../context.js';
 import { findPolicy } from '../find.js';
 import { describeError } from '../http.js';
 import { col, type OutputOptions } from '../output.js';
@@ -62,7 +62,9 @@ const path = (policyId: string, resourceId?: string) =>
 export function registerPolicyResourceCommands(policy: Command, ctx: CommandContext): void {
   const resource = policy.command('resource').description('Manage the resources of a workload policy');
 
-  withOutputOptions(resource.command('list').description('List the resources of a workload policy'))
+  withSortOptions(
+    withOutputOptions(resource.command('list').description('List the resources of a workload policy')),
+  )
     .argument('<policy>', 'policy (name or ID)')
     .option('--long', 'list additional fields in output')
     .action(async (nameOrId: string, opts: OutputOptions & { long?: boolean }) => {

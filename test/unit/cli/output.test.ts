@@ -99,6 +99,33 @@ describe('list output formats', () => {
     );
   });
 
+  it('--sort-column sorts on the client, descending when asked', async () => {
+    const desc = await w.run([
+      'policy',
+      'list',
+      '-f',
+      'value',
+      '-c',
+      'Name',
+      '--sort-column',
+      'Name',
+      '--sort-descending',
+    ]);
+    expect(desc.stdout).toBe('beta\nalpha\n');
+    // None sorts before any value.
+    const byDescription = await w.run([
+      'policy',
+      'list',
+      '-f',
+      'value',
+      '-c',
+      'Name',
+      '--sort-column',
+      'Description',
+    ]);
+    expect(byDescription.stdout).toBe('beta\nalpha\n');
+  });
+
   it('rejects an unknown format', async () => {
     const r = await w.run(['policy', 'list', '-f', 'xml']);
     expect(r.code).toBe(1);
