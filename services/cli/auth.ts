@@ -132,7 +132,12 @@ export function resolveAuthOptions(flags: Record<string, unknown>, io: Pick<CliI
   out.regionName ??= cloudRegion(cloud);
   out.interface = normaliseInterface(out.interface ?? 'public');
   out.defaultDomain ??= 'default';
-  out.insecure = flags.insecure === true || cloud.verify === false;
+  // openstacksdk reads both `verify: false` and `insecure: true`; OS_INSECURE is its variable.
+  out.insecure =
+    flags.insecure === true ||
+    /^(1|true|yes)$/i.test(io.env.OS_INSECURE ?? '') ||
+    cloud.verify === false ||
+    cloud.insecure === true;
   return out as AuthOptions;
 }
 

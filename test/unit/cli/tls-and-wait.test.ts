@@ -88,6 +88,10 @@ describe.skipIf(!hasOpenssl())('TLS options', () => {
   it('skips verification with --insecure', async () => {
     const r = await w.run([...base(), '--insecure', 'policy', 'list', '-f', 'value', '-c', 'Name'], {});
     expect(r.stdout).toBe('behind-tls\n');
+    const env = await w.run([...base(), 'policy', 'list', '-f', 'value', '-c', 'Name'], {
+      OS_INSECURE: 'true',
+    });
+    expect(env.stdout).toBe('behind-tls\n');
   });
 });
 
