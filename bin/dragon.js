@@ -1,3 +1,5 @@
 #!/usr/bin/env node
-// Runs the compiled service (npm ci builds dist/ through the prepare script).
-import '../dist/services/cli/main.js';
+// Runs the compiled CLI (npm ci builds dist/ through the prepare script).
+import { runCli } from '../dist/services/cli/main.js';
+
+process.exitCode = await runCli(process.argv.slice(2));
