@@ -18,6 +18,7 @@ import { FakeTransport } from './fake-transport.js';
 export interface ApiResponse {
   status: number;
   headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies are whatever the test asserts them to be
   body: any;
   text: string;
 }

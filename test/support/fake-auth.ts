@@ -11,7 +11,7 @@ export function fakeAuthenticate(): RequestHandler {
   return (req, res, next) => {
     const token = req.get('x-auth-token');
     const parts = token?.split(':');
-    if (!parts || parts.length !== 3 || !parts[0]) {
+    if (parts?.length !== 3 || !parts[0]) {
       return next(new DragonError(401, 'The request you have made requires authentication.'));
     }
     const [userId, projectId, roles] = parts;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startTestApi, type TestApi } from '../../support/api-harness.js';
+import { type ApiResponse, startTestApi, type TestApi } from '../../support/api-harness.js';
 
 const REQ_ID = /^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MEMBER = 'alice:p1:member,reader';
@@ -17,7 +17,7 @@ afterAll(async () => {
   await api?.close();
 });
 
-function expectErrorBody(res: { body: any; headers: Headers }, code: number) {
+function expectErrorBody(res: ApiResponse, code: number) {
   expect(res.body.error).toMatchObject({ code, title: expect.any(String), message: expect.any(String) });
   expect(res.body.error.request_id).toBe(res.headers.get('x-openstack-request-id'));
 }
