@@ -5,6 +5,9 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { DragonError } from '../common/errors.js';
 
+/** Schemas use this pattern for names that must contain something besides spaces. */
+export const NOT_BLANK = '\\S';
+
 const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
 
 function describe(e: ErrorObject): string {
@@ -15,6 +18,9 @@ function describe(e: ErrorObject): string {
   }
   if (e.keyword === 'required') {
     return `'${(e.params as { missingProperty: string }).missingProperty}' is a required property of ${where}.`;
+  }
+  if (e.keyword === 'pattern' && (e.params as { pattern: string }).pattern === NOT_BLANK) {
+    return `Invalid input for field '${where}': must not be blank.`;
   }
   return `Invalid input for field '${where}': ${e.message}.`;
 }

@@ -8,13 +8,18 @@ import { DragonError, httpTitle } from '../../common/errors.js';
 import { getLogger } from '../../common/log.js';
 
 export function notFound(): RequestHandler {
-  return (req, _res, next) => next(new DragonError(404, `The resource ${req.path} could not be found.`));
+  return (req, _res, next) =>
+    next(new DragonError(404, `The resource ${req.baseUrl}${req.path} could not be found.`));
 }
 
 export function methodNotAllowed(allowed: readonly string[]): RequestHandler {
   const allow = allowed.map((m) => m.toUpperCase()).join(', ');
   return (req, _res, next) =>
-    next(new DragonError(405, `Method ${req.method} is not allowed on ${req.path}.`, { Allow: allow }));
+    next(
+      new DragonError(405, `Method ${req.method} is not allowed on ${req.baseUrl}${req.path}.`, {
+        Allow: allow,
+      }),
+    );
 }
 
 /** Errors raised by body-parser carry `status` and `type`; map them to our codes and words. */

@@ -1,7 +1,8 @@
 /** Request bodies of /v1/policies (api-v1.md "Policy object"). */
 import type { PolicyUpdate } from '../../common/objects/policies.js';
+import { NOT_BLANK } from '../validation.js';
 
-const name = { type: 'string', minLength: 1, maxLength: 255, pattern: '\\S' };
+const name = { type: 'string', minLength: 1, maxLength: 255, pattern: NOT_BLANK };
 const description = { type: 'string', maxLength: 65535 };
 const backupSite = { type: ['string', 'null'], maxLength: 255 };
 

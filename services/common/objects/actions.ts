@@ -43,9 +43,6 @@ export async function getAction(
   return found;
 }
 
-// Plugin schemas are written by plugin authors: allow keywords Ajv does not
-// know rather than refusing the whole action.
-const ajv = new Ajv({ allErrors: false, strict: false });
 const compiled = new Map<string, ValidateFunction>();
 
 function optionsValidator(action: ActionInfo): ValidateFunction {
@@ -53,7 +50,9 @@ function optionsValidator(action: ActionInfo): ValidateFunction {
   let fn = compiled.get(key);
   if (!fn) {
     try {
-      fn = ajv.compile(action.options_schema ?? {});
+      // A fresh Ajv per schema: two versions of one plugin may reuse a `$id`, which one
+      // instance refuses. Not strict: plugin authors may use keywords Ajv does not know.
+      fn = new Ajv({ allErrors: false, strict: false }).compile(action.options_schema ?? {});
     } catch (err) {
       getLogger('dragon-api').error(
         { action: action.name, err: (err as Error).message },

@@ -128,6 +128,7 @@ describe('error bodies', () => {
     expectErrorBody(res, 405);
     expect(res.headers.get('allow')).toContain('GET');
     expect(res.headers.get('allow')).toContain('POST');
+    expect(res.body.error.message).toContain('/v1/policies');
   });
 
   it('413 on a body over 1 MiB', async () => {

@@ -68,6 +68,12 @@ describe('policy CRUD', () => {
     const res = await api.request('POST', '/v1/policies', { token: member('noname'), body: { policy: {} } });
     expect(res.status).toBe(400);
     expect(res.body.error.message).toContain('name');
+    const blank = await api.request('POST', '/v1/policies', {
+      token: member('noname'),
+      body: { policy: { name: '  ' } },
+    });
+    expect(blank.status).toBe(400);
+    expect(blank.body.error.message).toContain('blank');
   });
 
   it('refuses a duplicate name in one project with 409 but allows it in another', async () => {
