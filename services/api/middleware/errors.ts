@@ -28,7 +28,8 @@ function fromBodyParser(err: { status?: number; type?: string; message?: string 
     case 'entity.too.large':
       return new DragonError(413, 'Request body is larger than the 1 MiB limit.');
     case 'entity.parse.failed':
-      return new DragonError(400, `Malformed JSON in request body: ${err.message}`);
+      // The parser's message quotes the body back; the body may hold a password, so it stays out.
+      return new DragonError(400, 'Malformed JSON in request body.');
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return new DragonError(415, err.message ?? 'Unsupported encoding.');

@@ -10,11 +10,13 @@ export interface HealthChecks {
 const DB_TIMEOUT_MS = 2000;
 
 export async function checkHealth(db: Knex, transport: Transport): Promise<HealthChecks> {
+  // Async so that even a synchronous throw (no pool, bad driver) counts as "down", never as a 500.
+  const ping = async (): Promise<'ok'> => {
+    await db.raw('select 1');
+    return 'ok';
+  };
   const database = await Promise.race([
-    db.raw('select 1').then(
-      () => 'ok' as const,
-      () => 'down' as const,
-    ),
+    ping().catch(() => 'down' as const),
     new Promise<'down'>((resolve) => setTimeout(() => resolve('down'), DB_TIMEOUT_MS).unref()),
   ]);
   let messaging: 'ok' | 'down';

@@ -118,6 +118,7 @@ describe('executions', () => {
       const res = await api.request('POST', `/v1/executions/${id}/cancel`, { token: member('ex-cancel') });
       expect(res.status).toBe(202);
       expect(res.body.execution.status).toBe('cancelling');
+      expect(api.logs.some((l) => l.execution_id === id && l.level === 40)).toBe(true);
     } finally {
       api.transport.castError = undefined;
     }
