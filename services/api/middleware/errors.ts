@@ -41,6 +41,13 @@ function fromBodyParser(err: { status?: number; type?: string; message?: string 
   }
 }
 
+/** Driver errors may quote a connection URL; its password must not reach the log. */
+function scrubbed(err: unknown): { type: string; message: string; stack?: string } {
+  const hide = (text: string) => text.replace(/(\/\/[^:/@\s]+):[^@\s]*@/g, '$1:****@');
+  const e = err instanceof Error ? err : new Error(String(err));
+  return { type: e.name, message: hide(e.message), stack: e.stack ? hide(e.stack) : undefined };
+}
+
 export function errorHandler(): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const requestId = res.locals.requestId as string | undefined;
@@ -52,7 +59,7 @@ export function errorHandler(): ErrorRequestHandler {
       else {
         // Internal details stay in the log; the caller gets the request id to quote.
         getLogger('dragon-api', { request_id: requestId }).error(
-          { err, method: req.method, path: req.path },
+          { err: scrubbed(err), method: req.method, path: req.originalUrl },
           'unhandled error',
         );
         error = new DragonError(500, 'An unexpected error occurred; quote the request id to the operator.');

@@ -1,8 +1,10 @@
 import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createApp } from '../../../services/api/app.js';
 import { loadDragonConfig } from '../../../services/common/config/index.js';
+import { configureLogging } from '../../../services/common/log.js';
 import { fakeAuthenticate } from '../../support/fake-auth.js';
 import { FakeEnforcer } from '../../support/fake-enforcer.js';
 import { FakeTransport } from '../../support/fake-transport.js';
@@ -12,9 +14,18 @@ const brokenDb = (() => {
   throw new Error('connect ECONNREFUSED postgresql://dragon:hunter2@db:5432/dragon');
 }) as unknown as Knex;
 
+const logged: string[] = [];
 let url: string;
 let close: () => Promise<void>;
 beforeAll(async () => {
+  configureLogging({
+    destination: new Writable({
+      write(chunk, _enc, cb) {
+        logged.push(String(chunk));
+        cb();
+      },
+    }),
+  });
   const app = createApp({
     conf: loadDragonConfig({ defaultFile: null, env: {} }),
     db: brokenDb,
@@ -41,6 +52,10 @@ it('answers an unexpected failure with a 500 error body that hides the internals
   const body = JSON.parse(text);
   expect(body.error).toMatchObject({ code: 500, title: 'Internal Server Error' });
   expect(body.error.request_id).toBe(res.headers.get('x-openstack-request-id'));
+  // The operator finds the cause by request id, without the password.
+  const line = logged.find((l) => l.includes(body.error.request_id) && l.includes('unhandled error'));
+  expect(line).toContain('ECONNREFUSED');
+  expect(line).not.toContain('hunter2');
 });
 
 it('reports the database as down on the health check', async () => {
