@@ -3,6 +3,7 @@
  * file, unknown-option detection and env overrides all read this list, so a
  * new group is added here once.
  */
+import { corsOpts } from '../../api/opts.js';
 import { policyOpts } from '../../api/policy/opts.js';
 import { apiOpts, databaseOpts, defaultOpts, engineOpts, messagingOpts, pluginOpts } from './core-opts.js';
 import { type Config, type LoadOptions, loadConfig } from './load.js';
@@ -16,12 +17,14 @@ export const allGroups: readonly OptGroup[] = [
   pluginOpts,
   messagingOpts,
   policyOpts,
+  corsOpts,
 ];
 
 export function loadDragonConfig(options: LoadOptions = {}): Config {
   return loadConfig(allGroups, options);
 }
 
+export { corsOpts } from '../../api/opts.js';
 export * from './core-opts.js';
 export { Config, type ConfigSources, loadConfig, parseConfigArgs } from './load.js';
 export { ConfigError } from './parse.js';

@@ -1,0 +1,95 @@
+/** /v1/policies: validate, check the named rule, call one domain function, serialise. */
+import { type Request, Router } from 'express';
+import { DragonError } from '../../common/errors.js';
+import {
+  createPolicy,
+  deletePolicy,
+  getPolicy,
+  listPolicies,
+  POLICY_SORT_KEYS,
+  type PolicyRow,
+  updatePolicy,
+} from '../../common/objects/policies.js';
+import { contextOf, listScope, lookupScope, targetFor } from '../context.js';
+import type { ApiDeps } from '../deps.js';
+import { filters, listBody, pageRequest } from '../lists.js';
+import { route } from '../routing.js';
+import {
+  type CreatePolicyBody,
+  createPolicySchema,
+  type UpdatePolicyBody,
+  updatePolicySchema,
+} from '../schemas/policies.js';
+import { baseUrl } from '../urls.js';
+import { bodyValidator } from '../validation.js';
+import { policyView } from '../views.js';
+
+/**
+ * Loads the policy named in the path as the caller may see it, then checks
+ * `rule` against its project: another project's policy is 404, a denied
+ * action on one's own is 403. Resource routes share it.
+ */
+export async function authorizedPolicy(deps: ApiDeps, req: Request, rule: string): Promise<PolicyRow> {
+  const ctx = contextOf(req);
+  const policy = await getPolicy(deps.db, String(req.params.id), lookupScope(deps.enforcer, ctx));
+  deps.enforcer.authorize(rule, targetFor(policy.project_id), ctx);
+  return policy;
+}
+
+export function policyRoutes(deps: ApiDeps): Router {
+  const router = Router();
+  const validateCreate = bodyValidator<CreatePolicyBody>(createPolicySchema);
+  const validateUpdate = bodyValidator<UpdatePolicyBody>(updatePolicySchema);
+
+  route(router, '/policies', {
+    get: async (req, res) => {
+      const ctx = contextOf(req);
+      deps.enforcer.authorize('dragon:policy:list', targetFor(ctx.projectId), ctx);
+      const { scope, projectFilter } = listScope(deps.enforcer, ctx, req.query);
+      const page = pageRequest(req, POLICY_SORT_KEYS);
+      const found = await listPolicies(
+        deps.db,
+        scope,
+        { ...filters(req, ['name', 'status', 'backup_site'] as const), project_id: projectFilter },
+        page,
+      );
+      res.json(listBody(req, 'policies', found, page.limit, policyView));
+    },
+    post: async (req, res) => {
+      const ctx = contextOf(req);
+      deps.enforcer.authorize('dragon:policy:create', targetFor(ctx.projectId), ctx);
+      const { policy: body } = validateCreate(req.body);
+      if (!ctx.projectId) throw new DragonError(400, 'Creating a policy needs a project-scoped token.');
+      const policy = await createPolicy(deps.db, {
+        projectId: ctx.projectId,
+        userId: ctx.userId,
+        name: body.name,
+        description: body.description,
+        backup_site: body.backup_site,
+      });
+      res
+        .status(201)
+        .location(`${baseUrl(req)}/v1/policies/${policy.id}`)
+        .json({ policy: policyView(policy) });
+    },
+  });
+
+  route(router, '/policies/:id', {
+    get: async (req, res) => {
+      const policy = await authorizedPolicy(deps, req, 'dragon:policy:get');
+      res.json({ policy: policyView(policy) });
+    },
+    patch: async (req, res) => {
+      const policy = await authorizedPolicy(deps, req, 'dragon:policy:update');
+      const { policy: changes } = validateUpdate(req.body);
+      res.json({ policy: policyView(await updatePolicy(deps.db, policy, changes)) });
+    },
+    delete: async (req, res) => {
+      const policy = await authorizedPolicy(deps, req, 'dragon:policy:delete');
+      await deletePolicy(deps.db, policy);
+      res.status(204).end();
+    },
+  });
+
+  return router;
+}

@@ -1,0 +1,111 @@
+/**
+ * View builders: database rows to the REST representation of api-v1.md.
+ * Only documented fields leave the API (no claim tokens, no request ids).
+ */
+import type { ActionInfo } from '../common/objects/actions.js';
+import type { ExecutionRow, StepRow } from '../common/objects/executions.js';
+import type { PolicyRow } from '../common/objects/policies.js';
+import type { ResourceRow } from '../common/objects/resources.js';
+import { type ServiceRow, serviceState } from '../common/objects/services.js';
+
+/** ISO 8601 UTC to the second (`2026-11-26T10:15:00Z`), as OpenStack APIs print times. */
+export function isoTime(value: Date | string | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  const d = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(d.getTime())) return null;
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function policyView(p: PolicyRow) {
+  return {
+    id: p.id,
+    name: p.name,
+    description: p.description,
+    backup_site: p.backup_site,
+    status: p.status,
+    project_id: p.project_id,
+    user_id: p.user_id,
+    resource_count: Number(p.resource_count ?? 0),
+    created_at: isoTime(p.created_at),
+    updated_at: isoTime(p.updated_at),
+  };
+}
+
+export function resourceView(r: ResourceRow) {
+  return {
+    id: r.id,
+    policy_id: r.policy_id,
+    resource_id: r.resource_id,
+    resource_type: r.resource_type,
+    resource_name: r.resource_name,
+    action: r.action,
+    options: r.options ?? {},
+    required: r.required,
+    created_at: isoTime(r.created_at),
+    updated_at: isoTime(r.updated_at),
+  };
+}
+
+export function executionView(e: ExecutionRow) {
+  return {
+    id: e.id,
+    kind: e.kind,
+    status: e.status,
+    progress: Number(e.progress),
+    progress_detail: e.progress_detail ?? {},
+    error: e.error,
+    policy_id: e.policy_id,
+    project_id: e.project_id,
+    user_id: e.user_id,
+    params: e.params ?? {},
+    result: e.result ?? null,
+    claimed_by: e.claimed_by,
+    created_at: isoTime(e.created_at),
+    updated_at: isoTime(e.updated_at),
+    started_at: isoTime(e.started_at),
+    finished_at: isoTime(e.finished_at),
+  };
+}
+
+export function stepView(s: StepRow) {
+  return {
+    id: s.id,
+    name: s.name,
+    resource_id: s.resource_id,
+    resource_type: s.resource_type,
+    action: s.action,
+    depends_on: s.depends_on ?? [],
+    status: s.status,
+    progress: Number(s.progress),
+    error: s.error,
+    result: s.result ?? null,
+    attempts: s.attempts,
+    started_at: isoTime(s.started_at),
+    finished_at: isoTime(s.finished_at),
+  };
+}
+
+export function actionView(a: ActionInfo) {
+  return {
+    name: a.name,
+    resource_type: a.resource_type,
+    description: a.description ?? '',
+    version: a.version,
+    options_schema: a.options_schema ?? {},
+  };
+}
+
+export function serviceView(s: ServiceRow, heartbeatIntervalSeconds: number, now = new Date()) {
+  return {
+    id: s.id,
+    host: s.host,
+    binary: s.binary,
+    version: s.version,
+    state: serviceState(s, heartbeatIntervalSeconds, now),
+    plugins: Array.isArray(s.plugins)
+      ? s.plugins.map((p) => ({ name: p.name, resource_type: p.resource_type, version: p.version }))
+      : [],
+    last_heartbeat_at: isoTime(s.last_heartbeat_at),
+    created_at: isoTime(s.created_at),
+  };
+}

@@ -1,0 +1,145 @@
+/**
+ * Workload policies: a project's named group of resources to protect.
+ * `scope` is the project the caller may see, or null when it may see all.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { DragonError } from '../errors.js';
+import { isUniqueViolation, isUuid, type Page, type PageRequest, paginate } from './pagination.js';
+
+export interface PolicyRow {
+  id: string;
+  project_id: string;
+  user_id: string | null;
+  name: string;
+  description: string;
+  backup_site: string | null;
+  status: string;
+  resource_count: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export const POLICY_SORT_KEYS = ['name', 'status', 'created_at', 'updated_at', 'id'] as const;
+
+/** Executions in these states still use the policy, so it cannot be deleted under them. */
+export const ACTIVE_EXECUTION_STATUSES = ['pending', 'running', 'cancelling'] as const;
+
+export interface PolicyFilters {
+  name?: string;
+  status?: string;
+  backup_site?: string;
+  project_id?: string;
+}
+
+function selectPolicies(db: Knex, scope: string | null): Knex.QueryBuilder {
+  const q = db('policies').select(
+    'policies.*',
+    db.raw(
+      '(select count(*) from policy_resources r where r.policy_id = policies.id)::int as resource_count',
+    ),
+  );
+  if (scope !== null) q.where('policies.project_id', scope);
+  return q;
+}
+
+export async function listPolicies(
+  db: Knex,
+  scope: string | null,
+  filters: PolicyFilters,
+  page: PageRequest,
+): Promise<Page<PolicyRow>> {
+  return paginate<PolicyRow>(
+    () => {
+      const q = selectPolicies(db, scope);
+      for (const [key, value] of Object.entries(filters)) {
+        if (value !== undefined) q.where(`policies.${key}`, value);
+      }
+      return q;
+    },
+    'policies',
+    page,
+  );
+}
+
+export async function getPolicy(db: Knex, id: string, scope: string | null): Promise<PolicyRow> {
+  const row = isUuid(id) ? await selectPolicies(db, scope).where('policies.id', id).first() : undefined;
+  if (!row) throw new DragonError(404, `Policy ${id} could not be found.`);
+  return row as PolicyRow;
+}
+
+export interface PolicyCreate {
+  projectId: string;
+  userId: string;
+  name: string;
+  description?: string;
+  backup_site?: string | null;
+}
+
+function duplicateName(name: string): DragonError {
+  return new DragonError(409, `A policy named "${name}" already exists in this project.`);
+}
+
+export async function createPolicy(db: Knex, values: PolicyCreate): Promise<PolicyRow> {
+  const now = new Date();
+  const id = randomUUID();
+  try {
+    await db('policies').insert({
+      id,
+      project_id: values.projectId,
+      user_id: values.userId,
+      name: values.name,
+      description: values.description ?? '',
+      backup_site: values.backup_site ?? null,
+      status: 'available',
+      created_at: now,
+      updated_at: now,
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw duplicateName(values.name);
+    throw err;
+  }
+  return getPolicy(db, id, null);
+}
+
+export interface PolicyUpdate {
+  name?: string;
+  description?: string;
+  backup_site?: string | null;
+}
+
+export async function updatePolicy(db: Knex, policy: PolicyRow, changes: PolicyUpdate): Promise<PolicyRow> {
+  if (Object.keys(changes).length > 0) {
+    try {
+      await db('policies')
+        .where({ id: policy.id })
+        .update({ ...changes, updated_at: new Date() });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw duplicateName(changes.name ?? policy.name);
+      throw err;
+    }
+  }
+  return getPolicy(db, policy.id, null);
+}
+
+/**
+ * Deletes the policy and (by cascade) its resources. The row lock makes a
+ * concurrent delete and the active-execution check see one consistent state.
+ */
+export async function deletePolicy(db: Knex, policy: PolicyRow): Promise<void> {
+  await db.transaction(async (trx) => {
+    const locked = await trx('policies').where({ id: policy.id }).forUpdate().first();
+    if (!locked) throw new DragonError(404, `Policy ${policy.id} could not be found.`);
+    const active = await trx('executions')
+      .where({ policy_id: policy.id })
+      .whereIn('status', [...ACTIVE_EXECUTION_STATUSES])
+      .first('id', 'status');
+    if (active) {
+      throw new DragonError(
+        409,
+        `Policy ${policy.id} cannot be deleted while execution ${active.id} is ${active.status}.`,
+      );
+    }
+    await trx('policies').where({ id: policy.id }).delete();
+  });
+}
