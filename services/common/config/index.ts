@@ -3,6 +3,7 @@
  * file, unknown-option detection and env overrides all read this list, so a
  * new group is added here once.
  */
+import { keystoneAuthtokenOpts } from '../../api/auth/opts.js';
 import { apiOpts, databaseOpts, defaultOpts, engineOpts, messagingOpts, pluginOpts } from './core-opts.js';
 import { type Config, type LoadOptions, loadConfig } from './load.js';
 import type { OptGroup } from './types.js';
@@ -14,6 +15,7 @@ export const allGroups: readonly OptGroup[] = [
   engineOpts,
   pluginOpts,
   messagingOpts,
+  keystoneAuthtokenOpts,
 ];
 
 export function loadDragonConfig(options: LoadOptions = {}): Config {

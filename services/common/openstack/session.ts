@@ -151,6 +151,7 @@ export class KeystoneSession {
   #token?: string;
   #access?: AccessInfo;
   #authing?: Promise<AccessInfo>;
+  #closed = false;
 
   constructor(opts: SessionOptions) {
     this.#opts = opts;
@@ -313,7 +314,9 @@ export class KeystoneSession {
   }
 
   async close(): Promise<void> {
-    if (this.#ownsDispatcher) await this.#dispatcher.close();
+    if (!this.#ownsDispatcher || this.#closed) return;
+    this.#closed = true;
+    await this.#dispatcher.close();
   }
 
   // ---- internals ------------------------------------------------------------------------------
