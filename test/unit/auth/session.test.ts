@@ -1,8 +1,12 @@
+import { Readable } from 'node:stream';
+import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningKeystone, startKeystone } from '../../../services/cloudsim/keystone.js';
+import { type Listening, listen } from '../../../services/cloudsim/server.js';
 import {
   AuthenticationError,
   EndpointNotFound,
+  OpenStackConnectionError,
   OpenStackHttpError,
 } from '../../../services/common/openstack/errors.js';
 import { KeystoneSession } from '../../../services/common/openstack/session.js';
@@ -109,6 +113,216 @@ describe('KeystoneSession', () => {
     const everything = `${err.message} ${err.stack} ${JSON.stringify(err)}`;
     expect(everything).not.toContain(token);
     expect(everything).not.toContain('DRAGON_PASS');
+    await session.close();
+  });
+});
+
+describe('KeystoneSession token lifetime', () => {
+  it('re-authenticates shortly before the token expires', async () => {
+    const shortKs = await startKeystone({ tokenExpiration: 2 });
+    const session = new KeystoneSession({
+      authUrl: shortKs.url,
+      auth: { type: 'password', username: 'dragon', password: 'DRAGON_PASS' },
+      scope: { projectName: 'service' },
+    });
+    try {
+      const first = await session.getToken();
+      expect(await session.getToken()).toBe(first);
+      const issued = shortKs.store.stats.issued;
+      // Margin is capped at half the lifetime: after ~1 s a new token is fetched, before the old one dies.
+      await new Promise((r) => setTimeout(r, 1100));
+      const second = await session.getToken();
+      expect(second).not.toBe(first);
+      expect(shortKs.store.stats.issued).toBe(issued + 1);
+    } finally {
+      await session.close();
+      await shortKs.close();
+    }
+  });
+
+  it('re-authenticates once when a call answers 401 (revoked token)', async () => {
+    const session = dragon();
+    const first = await session.getToken();
+    const admin = new KeystoneSession({
+      authUrl: ks.url,
+      auth: { type: 'password', username: 'admin', password: 'ADMIN_PASS' },
+      scope: { projectName: 'admin' },
+    });
+    await admin.request('DELETE', `${ks.url}/v3/auth/tokens`, { headers: { 'X-Subject-Token': first } });
+    const res = await session.requestJson<{ catalog: unknown[] }>('GET', {
+      service: 'identity',
+      path: 'auth/catalog',
+    });
+    expect(res.catalog.length).toBeGreaterThan(0);
+    expect(await session.getToken()).not.toBe(first);
+    await session.close();
+    await admin.close();
+  });
+
+  it('authenticates with an application credential and with a trust', async () => {
+    const project = ks.store.createProject({ name: 'tenant-a' });
+    const user = ks.store.createUser({ name: 'alice', password: 'ALICE_PASS' });
+    ks.store.grant(user.id, ks.store.findRole('member')!.id, { projectId: project.id });
+    const { credential, secret } = ks.store.createApplicationCredential({
+      userId: user.id,
+      projectId: project.id,
+      name: 'backup-site',
+    });
+    const viaAppCred = new KeystoneSession({
+      authUrl: ks.url,
+      auth: { type: 'application_credential', id: credential.id, secret },
+    });
+    const a = await viaAppCred.authenticate();
+    expect(a.applicationCredentialId).toBe(credential.id);
+    expect(a.projectId).toBe(project.id);
+    await viaAppCred.close();
+
+    const trust = ks.store.createTrust({
+      trustorUserId: user.id,
+      trusteeUserId: ks.seed!.dragonUserId,
+      projectId: project.id,
+      roleIds: [ks.store.findRole('member')!.id],
+      impersonation: true,
+    });
+    const viaTrust = new KeystoneSession({
+      authUrl: ks.url,
+      auth: { type: 'password', username: 'dragon', password: 'DRAGON_PASS' },
+      scope: { trustId: trust.id },
+    });
+    const t = await viaTrust.authenticate();
+    expect(t.trustId).toBe(trust.id);
+    expect(t.userId).toBe(user.id);
+    expect(t.roles.sort()).toEqual(['member', 'reader']);
+    await viaTrust.close();
+  });
+});
+
+describe('KeystoneSession HTTP behaviour', () => {
+  let svc: Listening;
+  const seen: Array<{
+    method: string;
+    headers: Record<string, string | string[] | undefined>;
+    bytes: number;
+  }> = [];
+  let failures = 0;
+  let drops = 0;
+
+  beforeAll(async () => {
+    const app = express();
+    app.all('/flaky', (req, res) => {
+      seen.push({ method: req.method, headers: req.headers, bytes: 0 });
+      if (failures > 0) {
+        failures--;
+        res.status(503).json({ error: { message: 'try later' } });
+        return;
+      }
+      res.json({ ok: true });
+    });
+    app.all('/drop', (req, res) => {
+      if (drops > 0) {
+        drops--;
+        req.socket.destroy();
+        return;
+      }
+      res.json({ ok: true });
+    });
+    app.get('/slow', (_req, res) => {
+      setTimeout(() => res.json({ ok: true }), 500);
+    });
+    app.get('/nova-error', (_req, res) => {
+      res
+        .status(404)
+        .set('x-compute-request-id', 'req-11111111-2222-3333-4444-555555555555')
+        .json({
+          itemNotFound: { code: 404, message: 'Instance abc could not be found.' },
+        });
+    });
+    app.get('/neutron-error', (_req, res) => {
+      res.status(409).json({ NeutronError: { type: 'InUse', message: 'Port is in use.', detail: '' } });
+    });
+    app.put('/upload', async (req, res) => {
+      let bytes = 0;
+      for await (const chunk of req) bytes += (chunk as Buffer).length;
+      seen.push({ method: req.method, headers: req.headers, bytes });
+      res.status(201).json({ bytes });
+    });
+    svc = await listen(app);
+  });
+  afterAll(async () => {
+    await svc.close();
+  });
+
+  it('sends the token, the global request id and Connection: close by default', async () => {
+    const session = dragon({ globalRequestId: 'req-aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee' });
+    await session.request('GET', `${svc.url}/flaky`);
+    const h = seen.at(-1)!.headers;
+    expect(h['x-auth-token']).toBe(await session.getToken());
+    expect(h['x-openstack-request-id']).toBe('req-aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee');
+    expect(h.connection).toBe('close');
+    await session.close();
+    const keepAlive = dragon({ keepAlive: true });
+    await keepAlive.request('GET', `${svc.url}/flaky`);
+    expect(seen.at(-1)!.headers.connection).toBe('keep-alive');
+    await keepAlive.close();
+  });
+
+  it('retries idempotent calls on 503 but not POST', async () => {
+    const session = dragon();
+    failures = 2;
+    const before = seen.length;
+    expect((await session.request('GET', `${svc.url}/flaky`)).status).toBe(200);
+    expect(seen.length - before).toBe(3);
+
+    failures = 1;
+    const err = await session.request('POST', `${svc.url}/flaky`, { json: {} }).catch((e) => e);
+    expect(err).toBeInstanceOf(OpenStackHttpError);
+    expect(err.status).toBe(503);
+    expect(err.osMessage).toBe('try later');
+    await session.close();
+  });
+
+  it('gives up after the timeout with a connection error', async () => {
+    const session = dragon({ retries: 0 });
+    const err = await session.request('GET', `${svc.url}/slow`, { timeoutMs: 100 }).catch((e) => e);
+    expect(err).toBeInstanceOf(OpenStackConnectionError);
+    expect(err.timedOut).toBe(true);
+    await session.close();
+  });
+
+  it('parses Nova and Neutron error bodies and the callee request id', async () => {
+    const session = dragon();
+    const nova = await session
+      .request('GET', `${svc.url}/nova-error`, { serviceName: 'compute' })
+      .catch((e) => e);
+    expect(nova.osMessage).toBe('Instance abc could not be found.');
+    expect(nova.requestId).toBe('req-11111111-2222-3333-4444-555555555555');
+    expect(nova.message).toContain('compute GET');
+    const neutron = await session.request('GET', `${svc.url}/neutron-error`).catch((e) => e);
+    expect(neutron.status).toBe(409);
+    expect(neutron.osMessage).toBe('Port is in use.');
+    await session.close();
+  });
+
+  it('streams a request body', async () => {
+    const session = dragon();
+    const chunks = Array.from({ length: 16 }, () => Buffer.alloc(64 * 1024, 7));
+    const res = await session.requestJson<{ bytes: number }>('PUT', `${svc.url}/upload`, {
+      body: Readable.from(chunks),
+      headers: { 'Content-Type': 'application/octet-stream' },
+    });
+    expect(res.bytes).toBe(16 * 64 * 1024);
+    await session.close();
+  });
+
+  it('retries a dropped connection for GET, but not for POST', async () => {
+    const session = dragon({ retries: 2 });
+    drops = 2;
+    expect((await session.request('GET', `${svc.url}/drop`)).status).toBe(200);
+    expect(drops).toBe(0);
+    drops = 1;
+    const err = await session.request('POST', `${svc.url}/drop`, { json: {} }).catch((e) => e);
+    expect(err).toBeInstanceOf(OpenStackConnectionError);
+    expect(drops).toBe(0);
     await session.close();
   });
 });
