@@ -85,6 +85,7 @@ export class TokenValidator {
         serviceName: 'identity',
         secrets: [token],
         requestId: globalRequestId,
+        logger: log,
       });
     } catch (err) {
       if (

@@ -132,6 +132,8 @@ export interface RequestOptions {
   /** Secrets in the request (e.g. a subject token) to scrub from error messages. */
   secrets?: string[];
   signal?: AbortSignal;
+  /** Logger of the caller (e.g. bound to its request id); the session's own otherwise. */
+  logger?: Logger;
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
@@ -237,6 +239,7 @@ export class KeystoneSession {
     if (requestId) headers['X-OpenStack-Request-ID'] = requestId;
     const body = opts.json !== undefined ? JSON.stringify(opts.json) : opts.body;
 
+    const log = opts.logger ?? this.#log;
     let reauthenticated = false;
     for (let attempt = 0; ; attempt++) {
       const sent = { ...headers };
@@ -249,8 +252,8 @@ export class KeystoneSession {
         const timedOut = (err as Error).name === 'TimeoutError';
         const reason = timedOut ? 'timed out' : describeNetworkError(err);
         if (retryable && attempt < retries && !opts.signal?.aborted) {
-          this.#log.warn(
-            { service, method: verb, url: safeUrl(url), attempt, reason },
+          log.warn(
+            { os_service: service, method: verb, url: safeUrl(url), attempt, reason },
             'retrying after error',
           );
           await sleep(this.#backoff(attempt));
@@ -263,9 +266,9 @@ export class KeystoneSession {
         res.headers.get('x-compute-request-id') ??
         res.headers.get('x-trans-id') ??
         undefined;
-      this.#log.debug(
+      log.debug(
         {
-          service,
+          os_service: service,
           method: verb,
           url: safeUrl(url),
           status: res.status,
@@ -275,6 +278,10 @@ export class KeystoneSession {
         'openstack call',
       );
       if (RETRY_STATUS.has(res.status) && retryable && attempt < retries) {
+        log.warn(
+          { os_service: service, method: verb, url: safeUrl(url), attempt, status: res.status },
+          'retrying after error',
+        );
         await res.body?.cancel().catch(() => {});
         await sleep(this.#backoff(attempt));
         continue;
