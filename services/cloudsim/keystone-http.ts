@@ -21,6 +21,8 @@ const TITLES: Record<number, string> = {
 };
 
 export function sendError(res: Response, code: number, message: string): void {
+  // Keystone tells clients where to authenticate on every 401.
+  if (code === 401) res.set('WWW-Authenticate', `Keystone uri="${baseUrl(res.req)}/v3"`);
   res.status(code).json({ error: { code, title: TITLES[code] ?? 'Error', message } });
 }
 

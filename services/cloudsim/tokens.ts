@@ -46,7 +46,9 @@ export interface TokenProviderOptions {
 type Json = Record<string, unknown>;
 
 const unauthorized = () => new IdentityError(401, UNAUTHORIZED_MESSAGE);
-const notFound = () => new IdentityError(404, 'Could not find token.');
+/** Real Keystone echoes the token in this message; clients must scrub it, and the tests check they do. */
+const tokenNotFound = (token: string) => new IdentityError(404, `Could not find token: ${token}.`);
+const notFound = () => new IdentityError(404, 'Failed to validate token');
 const auditId = () => randomBytes(16).toString('base64url');
 
 /** Keystone's timestamp format: microseconds and a Z. */
@@ -270,7 +272,7 @@ export class TokenProvider {
       }
     }
     if (!claims || typeof claims.sub !== 'string' || !Array.isArray(claims.openstack_audit_ids))
-      throw notFound();
+      throw tokenNotFound(token);
     const now = this.nowSeconds();
     const window = opts.allowExpired ? this.allowExpiredWindow : 0;
     if (claims.exp + window <= now) throw notFound();

@@ -79,6 +79,7 @@ describe('simulated Keystone', () => {
   it('answers a wrong password with Keystone’s 401 body', async () => {
     const res = await post(passwordAuth('demo', 'wrong'));
     expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe(`Keystone uri="${ks.url}/v3"`);
     expect(await json(res)).toEqual({
       error: {
         code: 401,
@@ -96,6 +97,18 @@ describe('simulated Keystone', () => {
     const unscoped = await json(await post(passwordAuth('demo', 'DEMO_PASS', 'unscoped')));
     expect(unscoped.token.project).toBeUndefined();
     expect(unscoped.token.roles).toBeUndefined();
+    const dom = ks.store.createDomain('tenants');
+    const dadmin = ks.store.createUser({ name: 'dadmin', password: 'DADMIN_PASS', domainId: dom.id });
+    ks.store.grant(dadmin.id, ks.store.findRole('admin')!.id, { domainId: dom.id });
+    const domainScoped = await post({
+      auth: {
+        identity: { methods: ['password'], password: { user: { id: dadmin.id, password: 'DADMIN_PASS' } } },
+        scope: { domain: { name: 'tenants' } },
+      },
+    });
+    expect(domainScoped.status).toBe(201);
+    expect((await json(domainScoped)).token.domain).toEqual({ id: dom.id, name: 'tenants' });
+    expect(decodeJwt(domainScoped.headers.get('x-subject-token')!).openstack_domain_id).toBe(dom.id);
     // A project the user has no role on is refused.
     expect((await post(passwordAuth('demo', 'DEMO_PASS', { project: { name: 'admin' } }))).status).toBe(401);
   });

@@ -101,9 +101,9 @@ describe('KeystoneSession', () => {
     const token = await session.getToken();
     const err = await session
       .request('GET', `${ks.url}/v3/auth/tokens`, {
-        headers: { 'X-Subject-Token': 'garbage' },
+        // A tampered JWS token: Keystone echoes it in "Could not find token: ...".
+        headers: { 'X-Subject-Token': `${token}x` },
         serviceName: 'identity',
-        secrets: ['garbage'],
       })
       .catch((e) => e);
     expect(err).toBeInstanceOf(OpenStackHttpError);
@@ -112,12 +112,37 @@ describe('KeystoneSession', () => {
     expect(err.osMessage).toMatch(/Could not find token/);
     const everything = `${err.message} ${err.stack} ${JSON.stringify(err)}`;
     expect(everything).not.toContain(token);
+    expect(everything).not.toContain(token.slice(40, 80));
     expect(everything).not.toContain('DRAGON_PASS');
     await session.close();
   });
 });
 
 describe('KeystoneSession token lifetime', () => {
+  it('shares one authentication between concurrent callers', async () => {
+    const session = dragon();
+    const issued = ks.store.stats.issued;
+    const tokens = await Promise.all([1, 2, 3, 4, 5].map(() => session.getToken()));
+    expect(new Set(tokens).size).toBe(1);
+    expect(ks.store.stats.issued).toBe(issued + 1);
+    await session.close();
+  });
+
+  it('authenticates with an existing token and keeps its expiry', async () => {
+    const parent = dragon();
+    const parentAccess = await parent.authenticate();
+    const child = new KeystoneSession({
+      authUrl: ks.url,
+      auth: { type: 'token', token: await parent.getToken() },
+      scope: { projectName: 'service' },
+    });
+    const access = await child.authenticate();
+    expect(access.methods).toEqual(['token', 'password']);
+    expect(access.expiresAt.getTime()).toBe(parentAccess.expiresAt.getTime());
+    await child.close();
+    await parent.close();
+  });
+
   it('re-authenticates shortly before the token expires', async () => {
     const shortKs = await startKeystone({ tokenExpiration: 2 });
     const session = new KeystoneSession({
