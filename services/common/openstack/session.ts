@@ -73,7 +73,10 @@ export interface SessionOptions {
    * reused dead socket fails the next call.
    */
   keepAlive?: boolean;
-  /** Until response headers arrive, per attempt. Default 60 s. */
+  /**
+   * Milliseconds until response headers arrive, per attempt (streamed uploads: none unless a call sets
+   * one), and the longest silence while a body is read. Default 60 s.
+   */
   timeoutMs?: number;
   /** Retries of idempotent calls. Default 3. */
   retries?: number;
@@ -139,6 +142,7 @@ export interface RequestOptions {
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 const RETRY_STATUS = new Set([502, 503, 504]);
 const MAX_BACKOFF_MS = 10_000;
+const DEFAULT_TIMEOUT_MS = 60_000;
 
 /** Keystone base URL without a trailing /v3 (catalog identity URLs and auth_url both come either way). */
 export function identityBase(url: string): string {
@@ -163,10 +167,18 @@ export class KeystoneSession {
       this.#ownsDispatcher = false;
     } else {
       const ca = opts.ca ?? (opts.cafile ? readFileSync(opts.cafile) : undefined);
+      const idle = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
       this.#dispatcher = new Agent({
         // pipelining 0 = no keep-alive in undici.
         pipelining: opts.keepAlive ? 1 : 0,
-        connect: { ...(ca ? { ca } : {}), ...(opts.insecure ? { rejectUnauthorized: false } : {}) },
+        // Inactivity limits: waiting for headers after the body was sent, and between body chunks.
+        headersTimeout: idle,
+        bodyTimeout: idle,
+        connect: {
+          timeout: Math.min(idle, 30_000),
+          ...(ca ? { ca } : {}),
+          ...(opts.insecure ? { rejectUnauthorized: false } : {}),
+        },
       });
       this.#ownsDispatcher = true;
     }
@@ -352,9 +364,13 @@ export class KeystoneSession {
     streaming: boolean,
     opts: RequestOptions,
   ): Promise<Response> {
-    // The timeout covers connect + response headers; a slow body is bounded by undici's bodyTimeout.
-    const timeout = AbortSignal.timeout(opts.timeoutMs ?? this.#opts.timeoutMs ?? 60_000);
-    const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
+    // A deadline until the response headers, then cleared so a long download is not cut off (undici's
+    // bodyTimeout bounds a stalled body instead). A streamed upload may legitimately take longer than
+    // any fixed deadline, so it only gets one when the caller asks.
+    const ms = opts.timeoutMs ?? (streaming ? undefined : (this.#opts.timeoutMs ?? DEFAULT_TIMEOUT_MS));
+    const deadline = new AbortController();
+    const timer = ms === undefined ? undefined : setTimeout(() => deadline.abort(), ms);
+    const signal = opts.signal ? AbortSignal.any([deadline.signal, opts.signal]) : deadline.signal;
     try {
       return await fetch(url, {
         method,
@@ -365,12 +381,19 @@ export class KeystoneSession {
         ...(streaming ? { duplex: 'half' as const } : {}),
       });
     } catch (err) {
-      if (timeout.aborted) {
+      const code = (err as { cause?: { code?: string } }).cause?.code;
+      if (
+        deadline.signal.aborted ||
+        code === 'UND_ERR_HEADERS_TIMEOUT' ||
+        code === 'UND_ERR_CONNECT_TIMEOUT'
+      ) {
         const e = new Error('timed out');
         e.name = 'TimeoutError';
         throw e;
       }
       throw err;
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -251,6 +251,11 @@ describe('KeystoneSession HTTP behaviour', () => {
       }
       res.json({ ok: true });
     });
+    app.get('/slow-body', (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.write('first half ');
+      setTimeout(() => res.end('second half'), 300);
+    });
     app.get('/slow', (_req, res) => {
       setTimeout(() => res.json({ ok: true }), 500);
     });
@@ -311,6 +316,13 @@ describe('KeystoneSession HTTP behaviour', () => {
     const err = await session.request('GET', `${svc.url}/slow`, { timeoutMs: 100 }).catch((e) => e);
     expect(err).toBeInstanceOf(OpenStackConnectionError);
     expect(err.timedOut).toBe(true);
+    await session.close();
+  });
+
+  it('does not cut off a body that arrives after the header timeout', async () => {
+    const session = dragon({ retries: 0 });
+    const res = await session.request('GET', `${svc.url}/slow-body`, { timeoutMs: 100 });
+    expect(await res.text()).toBe('first half second half');
     await session.close();
   });
 
