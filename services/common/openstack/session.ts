@@ -302,7 +302,8 @@ export class KeystoneSession {
         // The token may have been revoked or Keystone restarted with new keys: one fresh token, one retry.
         await res.body?.cancel().catch(() => {});
         reauthenticated = true;
-        this.invalidate();
+        // Another call may already have replaced the token; only drop the one that failed.
+        if (this.#token === sent['X-Auth-Token']) this.invalidate();
         attempt--;
         continue;
       }
