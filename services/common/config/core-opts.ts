@@ -16,6 +16,13 @@ export const defaultOpts = defineGroup('DEFAULT', 'Options shared by every Drago
     ['json', 'text'] as const,
     'Log line format: one JSON object per line, or text.',
   ),
+  auth_strategy: choice(
+    'keystone',
+    ['keystone', 'noauth'] as const,
+    'How dragon-api authenticates callers: keystone validates X-Auth-Token with Keystone ' +
+      '([keystone_authtoken]); noauth trusts an X-Auth-Token of the form user:project[:role,role] ' +
+      '(development only: anyone can act as anyone).',
+  ),
   host: str(hostname(), 'Name of this host in the services table and in the per-host RPC queue.', {
     sampleDefault: '<hostname>',
   }),

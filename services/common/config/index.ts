@@ -3,6 +3,7 @@
  * file, unknown-option detection and env overrides all read this list, so a
  * new group is added here once.
  */
+import { keystoneAuthtokenOpts } from '../../api/auth/opts.js';
 import { corsOpts } from '../../api/opts.js';
 import { policyOpts } from '../../api/policy/opts.js';
 import { apiOpts, databaseOpts, defaultOpts, engineOpts, messagingOpts, pluginOpts } from './core-opts.js';
@@ -16,6 +17,7 @@ export const allGroups: readonly OptGroup[] = [
   engineOpts,
   pluginOpts,
   messagingOpts,
+  keystoneAuthtokenOpts,
   policyOpts,
   corsOpts,
 ];
