@@ -51,7 +51,11 @@ if (existsSync(resultsFile)) {
     // A file that fails to load, or an error outside any test, fails the run without failing a test.
     const brokenFiles = (report.testResults ?? []).filter((f) => f.status === 'failed').length;
     failed = Math.max(brokenFiles, 1);
-    problems.push(`vitest failed outside the tests (${brokenFiles} test file(s) failed to run)`);
+    problems.push(
+      brokenFiles > 0
+        ? `${brokenFiles} test file(s) could not run`
+        : 'vitest failed outside the tests (see the error above, e.g. the test servers did not start)',
+    );
   } else if (failed > 0) {
     problems.push(`${failed} test(s) failed`);
   }
