@@ -13,6 +13,7 @@ import {
   appendFileSync,
   chmodSync,
   chownSync,
+  closeSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -277,12 +278,15 @@ export async function startRabbitmq(baseDir: string, binDir = findRabbitmqBin())
   });
 
   const out = openSync(logFile, 'a');
-  // rabbitmq-server execs erl which execs beam.smp: the child pid is the node itself.
+  // rabbitmq-server stays a shell that runs the Erlang VM as its own child, so it gets a process
+  // group of its own (detached) and stop() kills the whole group: shell, beam.smp and helpers.
   const child = spawn(join(binDir, 'rabbitmq-server'), [], {
     env: serverEnv,
     cwd: dir,
     stdio: ['ignore', out, out],
+    detached: true,
   });
+  closeSync(out);
   let exited = false;
   const exitedPromise = new Promise<void>((resolve) =>
     child.once('exit', () => {
@@ -291,18 +295,29 @@ export async function startRabbitmq(baseDir: string, binDir = findRabbitmqBin())
     }),
   );
 
-  const killEpmd = () => {
-    spawnSync('epmd', ['-port', String(epmdPort), '-kill'], { stdio: 'ignore', env: cleanEnv() });
+  const killGroup = () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL'); // instant and safe: the node's data is deleted right after
+    } catch {
+      // already gone
+    }
   };
+  const epmdKill = () =>
+    spawnSync('epmd', ['-port', String(epmdPort), '-kill'], { encoding: 'utf8', env: cleanEnv() });
   const killNow = () => {
-    if (!exited) child.kill('SIGKILL');
-    killEpmd();
+    killGroup();
+    epmdKill();
   };
   const stop = async () => {
-    // SIGKILL is instant and safe here: the node's data is deleted right after.
-    if (!exited) child.kill('SIGKILL');
+    killGroup();
     await exitedPromise;
-    killEpmd();
+    // Our private epmd daemonized out of the group. `epmd -kill` refuses while a node is still
+    // registered, so retry for the moment the killed VM takes to disappear.
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const result = epmdKill();
+      if (result.status === 0 || /cannot connect/i.test(`${result.stdout}${result.stderr}`)) break;
+      await sleep(100);
+    }
     rmSync(dir, { recursive: true, force: true });
   };
 
