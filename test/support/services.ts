@@ -84,7 +84,7 @@ export function ensureServerPackages(): { postgresBin: string; rabbitmqBin: stri
       );
     }
     process.stderr.write(`[test services] installing ${missing.join(' ')}: ${installLine}\n`);
-    const installArgs = ['install', '-y', '--no-install-recommends', ...missing];
+    const installArgs = ['install', '-y', '-q', '--no-install-recommends', ...missing];
     if (aptGet(installArgs) !== 0) {
       // A fresh machine may have no package lists yet: fetch them and try once more.
       aptGet(['update']);
@@ -232,6 +232,15 @@ export interface RabbitmqServer {
  * beside other private nodes (a test that restarts the broker may want one).
  */
 export async function startRabbitmq(baseDir: string, binDir = findRabbitmqBin()): Promise<RabbitmqServer> {
+  try {
+    return await startRabbitmqOnce(baseDir, binDir);
+  } catch {
+    // Most likely one of the free ports was taken before the node bound it: once more with new ones.
+    return await startRabbitmqOnce(baseDir, binDir);
+  }
+}
+
+async function startRabbitmqOnce(baseDir: string, binDir: string | null): Promise<RabbitmqServer> {
   if (!binDir) throw new Error(`RabbitMQ is not installed: \`${INSTALL_COMMAND}\``);
   const name = `dragontest${process.pid}x${randomBytes(3).toString('hex')}`;
   const node = `${name}@localhost`;
