@@ -18,7 +18,7 @@ describe('auth configuration', () => {
     expect(conf.get(defaultOpts).auth_strategy).toBe('keystone');
     const sample = renderSample(allGroups);
     expect(sample).toContain('[keystone_authtoken]');
-    expect(sample).toMatch(/# Type: string \(secret\)\n#password = /);
+    expect(sample).toMatch(/# Type: string \(secret\)\n#password =$/m);
   });
 
   it('reads env overrides and keeps the password out of the redacted view', () => {
