@@ -8,11 +8,15 @@ const { conf, log } = bootstrapConfig('dragon-api');
 const workers = conf.get(apiOpts).workers;
 
 if (workers > 1 && !conf.get(databaseOpts).connection) {
-  process.stderr.write('dragon-api: [api] workers > 1 needs a PostgreSQL server; the embedded database is single-process\n');
+  process.stderr.write(
+    'dragon-api: [api] workers > 1 needs a PostgreSQL server; the embedded database is single-process\n',
+  );
   process.exit(2);
 }
 if (!conf.get(defaultOpts).transport_url) {
-  log.warn('transport_url is empty: no engine outside this process hears this API; engines only find work by sweeping');
+  log.warn(
+    'transport_url is empty: no engine outside this process hears this API; engines only find work by sweeping',
+  );
 }
 
 if (workers > 1 && cluster.isPrimary) {

@@ -21,12 +21,18 @@ export async function runApi(
   conf: Config,
   db: Knex,
   transport: Transport,
-  listen: { host: string; port: number } = { host: conf.get(apiOpts).bind_host, port: conf.get(apiOpts).bind_port },
+  listen: { host: string; port: number } = {
+    host: conf.get(apiOpts).bind_host,
+    port: conf.get(apiOpts).bind_port,
+  },
 ): Promise<RunningApi> {
   const log = getLogger('dragon-api');
   const authenticate: AuthMiddleware = createAuthMiddlewareFromConfig(conf, log);
   const enforcer = enforcerFromConfig(conf);
-  const server = await startApiServer({ conf, db, transport, authenticate, enforcer, version: VERSION }, listen);
+  const server = await startApiServer(
+    { conf, db, transport, authenticate, enforcer, version: VERSION },
+    listen,
+  );
   const host = conf.get(defaultOpts).host;
   const beat = () =>
     recordService(db, { host, binary: 'dragon-api', version: VERSION }).catch((err) =>

@@ -82,7 +82,9 @@ export class Engine {
   /** Claims and starts pending or orphaned executions while there is capacity. */
   sweep(): Promise<void> {
     if (this.#sweeping) return this.#sweeping;
-    this.#sweeping = (async () => {
+    // Assigned before the loop starts: a sweep that finds no capacity finishes
+    // synchronously, and must not leave a settled promise behind as the guard.
+    const sweep = Promise.resolve().then(async () => {
       try {
         while (!this.#stopping && this.running.size < this.settings.maxExecutions) {
           const claim = await claimExecution(this.db, this.settings.host, this.settings.takeoverAfterS);
@@ -92,10 +94,11 @@ export class Engine {
       } catch (err) {
         this.log.warn({ err: (err as Error).message }, 'sweep failed');
       } finally {
-        this.#sweeping = undefined;
+        if (this.#sweeping === sweep) this.#sweeping = undefined;
       }
-    })();
-    return this.#sweeping;
+    });
+    this.#sweeping = sweep;
+    return sweep;
   }
 
   #start(claim: Claim): void {

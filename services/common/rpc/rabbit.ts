@@ -132,6 +132,8 @@ export class RabbitTransport implements Transport {
     const msgId = randomUUID().replaceAll('-', '');
     const msg = makeRequest(method, args, contextToDict(ctx), { msgId, replyQueue: this.#replyQueue });
     const reply = new Promise<unknown>((resolve, reject) => this.#pending.set(msgId, { resolve, reject }));
+    // The reply may arrive before the publisher confirm; it is awaited below, so mark it handled now.
+    reply.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(

@@ -166,6 +166,24 @@ describe('execution engine', () => {
     expect((await waitForStatus(db, ex.id, ['succeeded', 'failed'])).status).toBe('succeeded');
   });
 
+  it('keeps sweeping after being at capacity: queued executions all run on a one-execution engine', async () => {
+    const ids = [];
+    for (let i = 0; i < 3; i++) {
+      ids.push(
+        (
+          await createExecution(db, {
+            kind: 'protect',
+            project_id: 'p1',
+            steps: [sleeperStep('s', { sleep_ms: 300 })],
+          })
+        ).id,
+      );
+    }
+    await startEngine({ maxExecutions: 1, sweepIntervalMs: 50 });
+    for (const id of ids)
+      expect((await waitForStatus(db, id, ['succeeded', 'failed'], 10_000)).status).toBe('succeeded');
+  });
+
   it('refuses a step graph with a cycle or an unknown dependency', async () => {
     await expect(
       createExecution(db, {
