@@ -1,0 +1,86 @@
+/**
+ * A simulated two-site cloud: one Keystone serving RegionOne and RegionTwo
+ * (the primary and the backup site), each region with the services given.
+ * A demo project with a member user is created for the tenant's view.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunningKeystone, startKeystone } from './keystone.js';
+import { type RunningSite, type ServiceFactory, startSite } from './site.js';
+import { SiteFaults } from './site-faults.js';
+
+export interface CloudOptions {
+  /** Where sites keep their data; a temporary directory when omitted. */
+  dataDir?: string;
+  regions?: string[];
+  /** Service factories started in every region. */
+  services: ServiceFactory[];
+  keystonePort?: number;
+  tokenExpiration?: number;
+}
+
+export interface DemoIdentity {
+  projectId: string;
+  projectName: string;
+  userName: string;
+  password: string;
+}
+
+export interface RunningCloud {
+  keystone: RunningKeystone;
+  sites: Record<string, RunningSite>;
+  faults: Record<string, SiteFaults>;
+  dataDir: string;
+  demo: DemoIdentity;
+  admin: { userName: string; password: string; projectName: string };
+  close(): Promise<void>;
+}
+
+export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'cloudsim-'));
+  const regions = opts.regions ?? ['RegionOne', 'RegionTwo'];
+  const keystone = await startKeystone({
+    port: opts.keystonePort,
+    keyDir: join(dataDir, 'keystone', 'jws-keys'),
+    tokenExpiration: opts.tokenExpiration,
+    bootstrap: { regionId: regions[0] },
+  });
+  const store = keystone.store;
+  for (const r of regions.slice(1)) {
+    if (!store.regions.has(r)) store.createRegion(r);
+    store.registerService('identity', 'keystone', `${keystone.url}/v3/`, r);
+  }
+  const demoProject =
+    store.findProject({ name: 'demo', domainId: 'default' }) ?? store.createProject({ name: 'demo' });
+  const demoUser =
+    store.findUser({ name: 'demo', domainId: 'default' }) ??
+    store.createUser({ name: 'demo', password: 'DEMO_PASS', defaultProjectId: demoProject.id });
+  store.grant(demoUser.id, store.ensureRole('member').id, { projectId: demoProject.id });
+
+  const sites: Record<string, RunningSite> = {};
+  const faults: Record<string, SiteFaults> = {};
+  for (const region of regions) {
+    faults[region] = new SiteFaults();
+    sites[region] = await startSite({
+      region,
+      dataDir,
+      identity: store,
+      tokens: keystone.provider,
+      faults: faults[region],
+      factories: opts.services,
+    });
+  }
+  return {
+    keystone,
+    sites,
+    faults,
+    dataDir,
+    demo: { projectId: demoProject.id, projectName: 'demo', userName: 'demo', password: 'DEMO_PASS' },
+    admin: { userName: 'admin', password: 'ADMIN_PASS', projectName: 'admin' },
+    async close() {
+      for (const s of Object.values(sites)) await s.close();
+      await keystone.close();
+    },
+  };
+}
