@@ -21,13 +21,11 @@ export async function runApi(
   conf: Config,
   db: Knex,
   transport: Transport,
-  listen: { host: string; port: number } = {
-    host: conf.get(apiOpts).bind_host,
-    port: conf.get(apiOpts).bind_port,
-  },
+  options: { listen?: { host: string; port: number }; authenticate?: AuthMiddleware } = {},
 ): Promise<RunningApi> {
   const log = getLogger('dragon-api');
-  const authenticate: AuthMiddleware = createAuthMiddlewareFromConfig(conf, log);
+  const listen = options.listen ?? { host: conf.get(apiOpts).bind_host, port: conf.get(apiOpts).bind_port };
+  const authenticate: AuthMiddleware = options.authenticate ?? createAuthMiddlewareFromConfig(conf, log);
   const enforcer = enforcerFromConfig(conf);
   const server = await startApiServer(
     { conf, db, transport, authenticate, enforcer, version: VERSION },

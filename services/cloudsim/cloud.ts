@@ -6,9 +6,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadIdentity, saveIdentity } from './identity-file.js';
 import { type RunningKeystone, startKeystone } from './keystone.js';
 import { type RunningSite, type ServiceFactory, startSite } from './site.js';
 import { SiteFaults } from './site-faults.js';
+import { IdentityStore } from './store.js';
 
 export interface CloudOptions {
   /** Where sites keep their data; a temporary directory when omitted. */
@@ -18,6 +20,8 @@ export interface CloudOptions {
   services: ServiceFactory[];
   keystonePort?: number;
   tokenExpiration?: number;
+  /** Keep identities in `<dataDir>/keystone/identity.json` across restarts (the quickstart). */
+  persistIdentity?: boolean;
 }
 
 export interface DemoIdentity {
@@ -40,11 +44,15 @@ export interface RunningCloud {
 export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'cloudsim-'));
   const regions = opts.regions ?? ['RegionOne', 'RegionTwo'];
+  const identityFile = join(dataDir, 'keystone', 'identity.json');
+  const restored = new IdentityStore();
+  if (opts.persistIdentity) loadIdentity(restored, identityFile);
   const keystone = await startKeystone({
     port: opts.keystonePort,
     keyDir: join(dataDir, 'keystone', 'jws-keys'),
     tokenExpiration: opts.tokenExpiration,
     bootstrap: { regionId: regions[0] },
+    store: restored,
   });
   const store = keystone.store;
   for (const r of regions.slice(1)) {
@@ -71,6 +79,13 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
       factories: opts.services,
     });
   }
+  let saver: NodeJS.Timeout | undefined;
+  if (opts.persistIdentity) {
+    saveIdentity(store, identityFile);
+    // Tenants may create users, credentials and trusts while it runs; save them now and then.
+    saver = setInterval(() => saveIdentity(store, identityFile), 5000);
+    saver.unref();
+  }
   return {
     keystone,
     sites,
@@ -79,6 +94,8 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
     demo: { projectId: demoProject.id, projectName: 'demo', userName: 'demo', password: 'DEMO_PASS' },
     admin: { userName: 'admin', password: 'ADMIN_PASS', projectName: 'admin' },
     async close() {
+      clearInterval(saver);
+      if (opts.persistIdentity) saveIdentity(store, identityFile);
       for (const s of Object.values(sites)) await s.close();
       await keystone.close();
     },

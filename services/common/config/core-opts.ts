@@ -84,3 +84,19 @@ export const messagingOpts = defineGroup('oslo_messaging_rabbit', 'RabbitMQ tran
   prefetch_count: int(8, 'Unacknowledged messages an engine takes at once.', { min: 1, max: 1000 }),
   reconnect_max_delay: int(30, 'Upper bound in seconds of the reconnect backoff.', { min: 1 }),
 });
+
+export const cloudsimOpts = defineGroup(
+  'cloudsim',
+  'The built-in two-site cloud simulator that npm start runs when no Keystone is configured ([keystone_authtoken] auth_url empty).',
+  {
+    keystone_port: int(
+      5000,
+      'Port of the simulated Keystone (the other simulated services take free ports).',
+      {
+        min: 0,
+        max: 65535,
+      },
+    ),
+    data_dir: str('', 'Where the simulator keeps its data; empty means state_path/cloudsim.'),
+  },
+);

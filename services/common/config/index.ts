@@ -6,7 +6,15 @@
 import { keystoneAuthtokenOpts } from '../../api/auth/opts.js';
 import { corsOpts } from '../../api/opts.js';
 import { policyOpts } from '../../api/policy/opts.js';
-import { apiOpts, databaseOpts, defaultOpts, engineOpts, messagingOpts, pluginOpts } from './core-opts.js';
+import {
+  apiOpts,
+  cloudsimOpts,
+  databaseOpts,
+  defaultOpts,
+  engineOpts,
+  messagingOpts,
+  pluginOpts,
+} from './core-opts.js';
 import { type Config, type LoadOptions, loadConfig } from './load.js';
 import type { OptGroup } from './types.js';
 
@@ -20,6 +28,7 @@ export const allGroups: readonly OptGroup[] = [
   keystoneAuthtokenOpts,
   policyOpts,
   corsOpts,
+  cloudsimOpts,
 ];
 
 export function loadDragonConfig(options: LoadOptions = {}): Config {
