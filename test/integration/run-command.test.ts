@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ROOT } from '../support/dragon-process.js';
+import { json } from '../support/json.js';
 
 function start(state: string) {
   const child = spawn('npm', ['start'], {
@@ -68,7 +69,7 @@ async function demoToken(cloudsYaml: string): Promise<{ token: string; dragon: s
     }),
   });
   expect(r.status).toBe(201);
-  const body = await r.json();
+  const body = await json(r);
   const dr = body.token.catalog.find((s: { type: string }) => s.type === 'disaster-recovery');
   return {
     token: r.headers.get('x-subject-token')!,
@@ -84,7 +85,7 @@ describe('the README run command', () => {
     try {
       const url = await first.url;
       const versions = await fetch(`${url}/`);
-      expect((await versions.json()).versions[0]).toMatchObject({ id: 'v1.0', status: 'CURRENT' });
+      expect((await json(versions)).versions[0]).toMatchObject({ id: 'v1.0', status: 'CURRENT' });
       expect(first.output()).toContain(join(state, 'clouds.yaml'));
       const { token, dragon } = await demoToken(join(state, 'clouds.yaml'));
       expect(dragon).toBe(`${url}/v1`);
@@ -94,7 +95,7 @@ describe('the README run command', () => {
         body: JSON.stringify({ policy: { name: 'smoke' } }),
       });
       expect(created.status).toBe(201);
-      policyId = (await created.json()).policy.id;
+      policyId = (await json(created)).policy.id;
     } finally {
       await first.stop();
     }
@@ -103,7 +104,7 @@ describe('the README run command', () => {
       await second.url;
       const { token, dragon } = await demoToken(join(state, 'clouds.yaml'));
       const list = await fetch(`${dragon}/policies`, { headers: { 'x-auth-token': token } });
-      expect((await list.json()).policies.map((p: { id: string }) => p.id)).toEqual([policyId]);
+      expect((await json(list)).policies.map((p: { id: string }) => p.id)).toEqual([policyId]);
     } finally {
       await second.stop();
     }
