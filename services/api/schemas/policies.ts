@@ -4,6 +4,8 @@ import { NOT_BLANK } from '../validation.js';
 
 const name = { type: 'string', minLength: 1, maxLength: 255, pattern: NOT_BLANK };
 const description = { type: 'string', maxLength: 65535 };
+/** On update, null clears the description (what `dragon policy unset --description` sends). */
+const descriptionOrNull = { type: ['string', 'null'], maxLength: 65535 };
 const backupSite = { type: ['string', 'null'], maxLength: 255 };
 
 export const createPolicySchema = {
@@ -28,7 +30,7 @@ export const updatePolicySchema = {
     policy: {
       type: 'object',
       additionalProperties: false,
-      properties: { name, description, backup_site: backupSite },
+      properties: { name, description: descriptionOrNull, backup_site: backupSite },
     },
   },
 };

@@ -104,7 +104,8 @@ export async function createPolicy(db: Knex, values: PolicyCreate): Promise<Poli
 
 export interface PolicyUpdate {
   name?: string;
-  description?: string;
+  /** null clears it (stored as ''). */
+  description?: string | null;
   backup_site?: string | null;
 }
 
@@ -113,7 +114,11 @@ export async function updatePolicy(db: Knex, policy: PolicyRow, changes: PolicyU
     try {
       await db('policies')
         .where({ id: policy.id })
-        .update({ ...changes, updated_at: new Date() });
+        .update({
+          ...changes,
+          ...(changes.description === null ? { description: '' } : {}),
+          updated_at: new Date(),
+        });
     } catch (err) {
       if (isUniqueViolation(err)) throw duplicateName(changes.name ?? policy.name);
       throw err;
