@@ -47,6 +47,12 @@ export class TokenValidator {
 
   /** Resolves to what Keystone vouches for, or throws InvalidToken / IdentityUnavailable. */
   async validate(token: string, log: Logger, globalRequestId?: string): Promise<ValidatedToken> {
+    // A token in the cache was vouched for by Keystone (signature included) and
+    // has not expired: the offline JWS check would only repeat an ES256 verify.
+    const hash = tokenHash(token);
+    const cached = this.opts.cache.get(hash);
+    if (cached === 'invalid') throw new InvalidToken('cached invalid');
+    if (cached && cached.access.expiresAt.getTime() > this.#clock()) return cached;
     if (this.#jws) {
       let verdict: Awaited<ReturnType<JwsVerifier['verify']>>;
       try {
@@ -61,10 +67,6 @@ export class TokenValidator {
         throw new InvalidToken(verdict);
       }
     }
-    const hash = tokenHash(token);
-    const cached = this.opts.cache.get(hash);
-    if (cached === 'invalid') throw new InvalidToken('cached invalid');
-    if (cached && cached.access.expiresAt.getTime() > this.#clock()) return cached;
 
     let pending = this.#inflight.get(hash);
     if (!pending) {
