@@ -11,10 +11,11 @@ import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import type { Response } from 'undici';
+import type { Dispatcher, Response } from 'undici';
 import type { EndpointInterface } from './catalog.js';
 import { OpenStackConnectionError, OpenStackError, OpenStackHttpError } from './errors.js';
 import type { KeystoneSession, RequestOptions } from './session.js';
+import { streamUpload } from './stream-upload.js';
 
 export const DEFAULT_SEGMENT_SIZE = 1024 * 1024 * 1024;
 
@@ -26,6 +27,8 @@ export interface SwiftClientOptions {
   /** Retries of a re-openable upload (file, Buffer) after 5xx or a dropped connection. Default 3. */
   uploadRetries?: number;
   retryDelayMs?: number;
+  /** undici dispatcher for streamed uploads (TLS CA, proxies); the global one otherwise. */
+  dispatcher?: Dispatcher;
 }
 
 export interface AccountInfo {
@@ -506,18 +509,18 @@ export class SwiftClient {
     stream.pipe(hashing);
     const headers = { ...(opts.headers ?? this.#objectHeaders(opts)) };
     if (size !== undefined) headers['Content-Length'] = String(size);
-    let res: Response;
+    let res: { headers: Headers };
     try {
-      res = await this.#call('PUT', objPath(container, name), {
-        body: hashing,
+      res = await streamUpload(this.#session, 'PUT', await this.#url(objPath(container, name)), hashing, {
+        serviceName: 'object-store',
         headers,
         signal: opts.signal,
+        dispatcher: this.#opts.dispatcher,
       });
     } finally {
       stream.unpipe(hashing);
       if (!stream.destroyed) stream.destroy();
     }
-    await res.body?.cancel().catch(() => {});
     const digest = md5.digest('hex');
     const etag = unquote(res.headers.get('etag') ?? '');
     if (etag && etag !== digest)
