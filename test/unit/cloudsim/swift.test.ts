@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningCloud, startCloud } from '../../../services/cloudsim/cloud.js';
 import type { ObjectStoreApi } from '../../../services/cloudsim/contracts.js';
 import { swiftService } from '../../../services/cloudsim/swift.js';
+import { SwiftStore } from '../../../services/cloudsim/swift-store.js';
 import { OpenStackConnectionError, OpenStackHttpError } from '../../../services/common/openstack/errors.js';
 import { KeystoneSession } from '../../../services/common/openstack/session.js';
 import { fileSource, SwiftClient } from '../../../services/common/openstack/swift.js';
@@ -428,5 +429,21 @@ describe('faults, regions and the in-process contract', () => {
     expect((await readAll(api.getObject(account, 'volumebackups', 'b/1')!)).toString()).toBe('bytes');
     expect(api.deleteObject(account, 'volumebackups', 'b/1')).toBe(true);
     expect(api.getObject(account, 'volumebackups', 'b/1')).toBeUndefined();
+  });
+
+  it('keeps everything in the data directory: a new process over it finds containers, metadata and bytes', async () => {
+    const swift = new SwiftClient(session('RegionTwo'), { segmentSize: 1000 });
+    await swift.createContainer('durable', { metadata: { policy: 'p' }, read: `${other.projectId}:*` });
+    const data = randomBytes(2500);
+    await swift.putObject('durable', 'slo', data, { metadata: { k: 'v' } });
+    const reopened = new SwiftStore(join(cloud.dataDir, 'RegionTwo', 'swift'));
+    const account = `AUTH_${cloud.demo.projectId}`;
+    const c = reopened.container(account, 'durable');
+    expect(c?.meta).toEqual({ policy: 'p' });
+    expect(c?.read).toBe(`${other.projectId}:*`);
+    const o = reopened.object(account, 'durable', 'slo');
+    expect(o).toMatchObject({ bytes: 2500, meta: { k: 'v' } });
+    expect(o?.slo).toBeDefined();
+    expect(reopened.container(account, 'durable_segments')?.objects.size).toBe(3);
   });
 });
