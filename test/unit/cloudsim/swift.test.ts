@@ -446,4 +446,20 @@ describe('faults, regions and the in-process contract', () => {
     expect(o?.slo).toBeDefined();
     expect(reopened.container(account, 'durable_segments')?.objects.size).toBe(3);
   });
+
+  it('authenticates again when its token was revoked, and waits out injected latency', async () => {
+    const s = session();
+    const swift = new SwiftClient(s);
+    await swift.createContainer('reauth');
+    await cloud.keystone.provider.revoke(await s.getToken());
+    expect((await swift.containerInfo('reauth'))?.name).toBe('reauth');
+    cloud.faults.RegionOne.set('object-store', { latencyMs: 300 });
+    try {
+      const started = Date.now();
+      await swift.containerInfo('reauth');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    } finally {
+      cloud.faults.RegionOne.set('object-store', undefined);
+    }
+  });
 });
