@@ -550,7 +550,7 @@ export const swiftService: ServiceFactory = (site: SiteContext): SwiftService =>
     to: Target,
   ) {
     const raw = from.path.startsWith('/') ? from.path : `/${from.path}`;
-    const { container, object } = splitSegmentPath(decodeURIComponent(raw));
+    const { container, object } = splitSegmentPath(safeDecode(raw));
     const src: Target = { account: from.account, container, object, query: new URLSearchParams() };
     authorize(req, src, caller, 'GET');
     const o = mustGetObject(src);
@@ -578,9 +578,7 @@ export const swiftService: ServiceFactory = (site: SiteContext): SwiftService =>
   async function objectCopyMethod(req: Request, res: Response, t: Target, caller: Caller | undefined) {
     const destination = req.get('Destination');
     if (!destination) throw new SwiftError(412, 'You must specify a Destination header');
-    const dest = splitSegmentPath(
-      decodeURIComponent(destination.startsWith('/') ? destination : `/${destination}`),
-    );
+    const dest = splitSegmentPath(safeDecode(destination.startsWith('/') ? destination : `/${destination}`));
     const account = req.get('Destination-Account') ?? t.account;
     const to: Target = { account, container: dest.container, object: dest.object, query: t.query };
     authorize(req, to, caller, 'PUT');
@@ -671,7 +669,13 @@ export const swiftService: ServiceFactory = (site: SiteContext): SwiftService =>
     const result = newBulkResult();
     // Objects first, then containers, so that "container and all its objects" in one list works.
     const paths = lines.map((l) => {
-      const p = decodeURIComponent(l).replace(/^\/+/, '');
+      let p: string;
+      try {
+        p = decodeURIComponent(l).replace(/^\/+/, '');
+      } catch {
+        // Undecodable: reported as an error entry below (no such container can exist).
+        p = '\u0000';
+      }
       const i = p.indexOf('/');
       return i < 0
         ? { line: l, container: p, object: undefined }
@@ -686,6 +690,7 @@ export const swiftService: ServiceFactory = (site: SiteContext): SwiftService =>
         query: new URLSearchParams(),
       };
       try {
+        if (p.container === '\u0000') throw new SwiftError(412, '');
         authorize(req, sub, caller, 'DELETE');
         if (p.object) {
           if (store.deleteObject(t.account, p.container, p.object)) result.deleted++;
@@ -770,6 +775,14 @@ function splitSegmentPath(path: string): { container: string; object: string } {
   const i = p.indexOf('/');
   if (i <= 0 || i === p.length - 1) throw new SwiftError(400, `Invalid path: ${path}`);
   return { container: p.slice(0, i), object: p.slice(i + 1) };
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw new SwiftError(412, 'Invalid UTF8 or contains NULL');
+  }
 }
 
 function unquote(etag: string | undefined): string | undefined {
