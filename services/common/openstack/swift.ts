@@ -56,8 +56,10 @@ export interface ContainerListEntry {
   last_modified?: string;
 }
 
+/** An object of a listing; with a delimiter, rolled-up prefixes come as `{subdir}` entries instead. */
 export interface ObjectListEntry {
   name: string;
+  subdir?: string;
   hash: string;
   bytes: number;
   content_type: string;
