@@ -60,8 +60,11 @@ describe('dragon-cloudsim', () => {
       const p = new SwiftClient(primary);
       const b = new SwiftClient(backup);
       await p.createContainer('from-yaml');
-      await b.putObject('from-b', 'x', 'y').catch(() => undefined);
+      await b.createContainer('at-backup');
+      await b.putObject('at-backup', 'x', 'y');
       expect(await p.accountUrl()).not.toBe(await b.accountUrl());
+      expect((await p.listContainers()).map((c) => c.name)).toEqual(['from-yaml']);
+      expect((await b.listContainers()).map((c) => c.name)).toEqual(['at-backup']);
       expect((await admin.authenticate()).roles).toContain('admin');
     } finally {
       await Promise.all([primary.close(), backup.close(), admin.close()]);
