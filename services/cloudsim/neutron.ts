@@ -1,0 +1,565 @@
+/**
+ * Simulated Neutron (Networking API v2.0, catalog type `network`): networks,
+ * subnets, ports, routers with interfaces, security groups and rules,
+ * floating IPs from an admin-owned external network `public` created when the
+ * site starts. Lists filter on any attribute given as a query parameter and
+ * honour `fields`, like Neutron's API layer. A project sees its own
+ * resources (plus shared and external networks); admin sees everything.
+ * Errors use Neutron's body: {"NeutronError": {"type", "message", "detail"}}.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { NetworkServiceApi } from './contracts.js';
+import { BINDING_HOST, type FixedIp, NeutronFault, NeutronModel, type Row, touch } from './neutron-model.js';
+import { callerOf, type SimCaller } from './sim-auth.js';
+import type { SiteContext } from './site.js';
+
+/** The external network's subnet per region (devstack's 172.24.4.0/24 for the first). */
+const PUBLIC_CIDRS: Record<string, string> = { RegionOne: '172.24.4.0/24', RegionTwo: '172.25.4.0/24' };
+
+function publicCidr(region: string): string {
+  if (PUBLIC_CIDRS[region]) return PUBLIC_CIDRS[region];
+  let h = 0;
+  for (const c of region) h = (h * 31 + c.charCodeAt(0)) % 200;
+  return `172.${26 + (h % 6)}.${h}.0/24`;
+}
+
+/** Query parameters that steer the listing rather than filter it. */
+const NOT_FILTERS = new Set([
+  'fields',
+  'limit',
+  'marker',
+  'page_reverse',
+  'sort_key',
+  'sort_dir',
+  'all_tenants',
+]);
+
+export interface NeutronService extends NetworkServiceApi {
+  model: NeutronModel;
+  /** The external network created at start (`public`). */
+  publicNetworkId(): string;
+}
+
+export function neutronService(site: SiteContext): NeutronService {
+  const model = new NeutronModel();
+  let publicNet = '';
+  const router = express.Router();
+  router.use(express.json({ limit: '1mb' }));
+
+  router.get('/', (_req, res) => {
+    res.json({
+      versions: [
+        {
+          id: 'v2.0',
+          status: 'CURRENT',
+          links: [{ rel: 'self', href: `${site.endpoint('network')}/v2.0/` }],
+        },
+      ],
+    });
+  });
+
+  const api = express.Router();
+  router.use(
+    '/v2.0',
+    site.auth,
+    (_req, res, next) => {
+      // Neutron creates a project's default security group the first time the project uses the API.
+      model.ensureDefaultSecurityGroup(callerOf(res).projectId);
+      next();
+    },
+    api,
+  );
+
+  const projectOf = (c: SimCaller, b: Record<string, unknown>): string => {
+    const asked = (b.project_id ?? b.tenant_id) as string | undefined;
+    if (asked && asked !== c.projectId && !c.isAdmin)
+      throw new NeutronFault(
+        403,
+        'HTTPForbidden',
+        "Specifying 'project_id' or 'tenant_id' other than the authenticated project in request requires admin privileges",
+      );
+    return asked ?? c.projectId;
+  };
+
+  const visible: Record<string, (c: SimCaller, r: Row) => boolean> = {
+    network: (c, r) =>
+      c.isAdmin || r.project_id === c.projectId || r.shared === true || r['router:external'] === true,
+    subnet: (c, r) => {
+      if (c.isAdmin || r.project_id === c.projectId) return true;
+      return model.networks.get(String(r.network_id))?.shared === true;
+    },
+    own: (c, r) => c.isAdmin || r.project_id === c.projectId,
+  };
+
+  const bodyOf = (req: Request, key: string): Record<string, unknown> => {
+    const b = (req.body as Record<string, unknown> | undefined)?.[key];
+    if (typeof b !== 'object' || b === null || Array.isArray(b))
+      throw new NeutronFault(400, 'HTTPBadRequest', `Resource body required`);
+    return b as Record<string, unknown>;
+  };
+
+  const fieldsOf = (req: Request): string[] | undefined => {
+    const f = req.query.fields;
+    if (f === undefined) return undefined;
+    return (Array.isArray(f) ? f : [f]).flatMap((x) => String(x).split(','));
+  };
+
+  const project = (r: Row, fields: string[] | undefined): Record<string, unknown> =>
+    fields ? Object.fromEntries(fields.filter((k) => k in r).map((k) => [k, r[k]])) : r;
+
+  const matches = (r: Row, req: Request): boolean => {
+    for (const [k, raw] of Object.entries(req.query)) {
+      if (NOT_FILTERS.has(k)) continue;
+      const wanted = (Array.isArray(raw) ? raw : [raw]).map(String);
+      if (k === 'fixed_ips') {
+        const ips = r.fixed_ips as FixedIp[] | undefined;
+        if (!ips) return false;
+        const ok = wanted.every((w) => {
+          const [key, value] = w.split('=');
+          return ips.some((f) => (f as unknown as Record<string, string>)[key] === value);
+        });
+        if (!ok) return false;
+        continue;
+      }
+      if (!(k in r)) continue;
+      const v = r[k];
+      const have = v === null || v === undefined ? '' : String(v);
+      const bool = typeof v === 'boolean';
+      if (!wanted.some((w) => (bool ? w.toLowerCase() === have : w === have))) return false;
+    }
+    return true;
+  };
+
+  interface Kind {
+    path: string;
+    singular: string;
+    plural: string;
+    map: Map<string, Row>;
+    visible: (c: SimCaller, r: Row) => boolean;
+    get: (id: string) => Row;
+    view?: (r: Row) => Row;
+  }
+
+  const listRoute = (k: Kind) =>
+    api.get(`/${k.path}`, (req, res) => {
+      const c = callerOf(res);
+      const fields = fieldsOf(req);
+      const rows = [...k.map.values()]
+        .filter((r) => k.visible(c, r) && matches(r, req))
+        .map((r) => project(k.view ? k.view(r) : r, fields));
+      res.json({ [k.plural]: rows });
+    });
+
+  const findVisible = (k: Kind, c: SimCaller, id: string): Row => {
+    const r = k.get(id);
+    // Another project's resource answers exactly like an unknown id.
+    if (!k.visible(c, r)) k.get(`${id}\u0000`);
+    return r;
+  };
+
+  const showRoute = (k: Kind) =>
+    api.get(`/${k.path}/:id`, (req, res) => {
+      const r = findVisible(k, callerOf(res), req.params.id as string);
+      res.json({ [k.singular]: project(k.view ? k.view(r) : r, fieldsOf(req)) });
+    });
+
+  /** Only the owner (or admin) may change a resource it can see (e.g. a shared network). */
+  const findOwned = (k: Kind, c: SimCaller, id: string): Row => {
+    const r = findVisible(k, c, id);
+    if (!c.isAdmin && r.project_id !== c.projectId) k.get(`${id}\u0000`);
+    return r;
+  };
+
+  const kinds: Record<string, Kind> = {
+    network: {
+      path: 'networks',
+      singular: 'network',
+      plural: 'networks',
+      map: model.networks,
+      visible: visible.network,
+      get: (id) => model.network(id),
+    },
+    subnet: {
+      path: 'subnets',
+      singular: 'subnet',
+      plural: 'subnets',
+      map: model.subnets,
+      visible: visible.subnet,
+      get: (id) => model.subnet(id),
+    },
+    port: {
+      path: 'ports',
+      singular: 'port',
+      plural: 'ports',
+      map: model.ports,
+      visible: visible.own,
+      get: (id) => model.port(id),
+    },
+    router: {
+      path: 'routers',
+      singular: 'router',
+      plural: 'routers',
+      map: model.routers,
+      visible: visible.own,
+      get: (id) => model.router(id),
+    },
+    securityGroup: {
+      path: 'security-groups',
+      singular: 'security_group',
+      plural: 'security_groups',
+      map: model.securityGroups,
+      visible: visible.own,
+      get: (id) => model.securityGroup(id),
+      view: (g) => model.groupView(g),
+    },
+    rule: {
+      path: 'security-group-rules',
+      singular: 'security_group_rule',
+      plural: 'security_group_rules',
+      map: model.securityGroupRules,
+      visible: visible.own,
+      get: (id) => {
+        const r = model.securityGroupRules.get(id);
+        if (!r)
+          throw new NeutronFault(
+            404,
+            'SecurityGroupRuleNotFound',
+            `Security group rule ${id.replace(/\0/g, '')} does not exist`,
+          );
+        return r;
+      },
+    },
+    floatingIp: {
+      path: 'floatingips',
+      singular: 'floatingip',
+      plural: 'floatingips',
+      map: model.floatingIps,
+      visible: visible.own,
+      get: (id) => model.floatingIp(id),
+    },
+  };
+  for (const k of Object.values(kinds)) {
+    listRoute(k);
+    showRoute(k);
+  }
+
+  // ---- networks
+  api.post('/networks', (req, res) => {
+    const c = callerOf(res);
+    const b = bodyOf(req, 'network');
+    if ((b.shared === true || b['router:external'] === true) && !c.isAdmin)
+      throw new NeutronFault(
+        403,
+        'PolicyNotAuthorized',
+        `(rule:create_network and (rule:create_network:${b.shared ? 'shared' : 'router:external'})) is disallowed by policy`,
+      );
+    res.status(201).json({ network: model.createNetwork(projectOf(c, b), b) });
+  });
+  api.put('/networks/:id', (req, res) => {
+    const c = callerOf(res);
+    const n = findOwned(kinds.network, c, req.params.id as string);
+    const b = bodyOf(req, 'network');
+    for (const k of ['name', 'description', 'admin_state_up', 'mtu', 'port_security_enabled'])
+      if (k in b) n[k] = b[k];
+    if (c.isAdmin) for (const k of ['shared', 'router:external']) if (k in b) n[k] = b[k] === true;
+    touch(n);
+    res.json({ network: n });
+  });
+  api.delete('/networks/:id', (req, res) => {
+    const n = findOwned(kinds.network, callerOf(res), req.params.id as string);
+    model.deleteNetwork(n.id);
+    res.status(204).end();
+  });
+
+  // ---- subnets
+  api.post('/subnets', (req, res) => {
+    const c = callerOf(res);
+    const b = bodyOf(req, 'subnet');
+    if (typeof b.network_id === 'string') {
+      const n = model.networks.get(b.network_id);
+      if (!n || (!c.isAdmin && n.project_id !== c.projectId))
+        throw new NeutronFault(404, 'NetworkNotFound', `Network ${b.network_id} could not be found.`);
+    }
+    res.status(201).json({ subnet: model.createSubnet(projectOf(c, b), b) });
+  });
+  api.put('/subnets/:id', (req, res) => {
+    const s = findOwned(kinds.subnet, callerOf(res), req.params.id as string);
+    model.updateSubnet(s, bodyOf(req, 'subnet'));
+    res.json({ subnet: s });
+  });
+  api.delete('/subnets/:id', (req, res) => {
+    const s = findOwned(kinds.subnet, callerOf(res), req.params.id as string);
+    model.deleteSubnet(s.id);
+    res.status(204).end();
+  });
+
+  // ---- ports
+  api.post('/ports', (req, res) => {
+    const c = callerOf(res);
+    const b = bodyOf(req, 'port');
+    if (typeof b.network_id === 'string') findVisible(kinds.network, c, b.network_id);
+    const owner = projectOf(c, b);
+    if (Array.isArray(b.security_groups))
+      for (const g of b.security_groups) findOwned(kinds.securityGroup, c, String(g));
+    res.status(201).json({ port: model.createPort(owner, b) });
+  });
+  api.put('/ports/:id', (req, res) => {
+    const c = callerOf(res);
+    const p = findOwned(kinds.port, c, req.params.id as string);
+    const b = bodyOf(req, 'port');
+    if (Array.isArray(b.security_groups))
+      for (const g of b.security_groups) findOwned(kinds.securityGroup, c, String(g));
+    model.updatePort(p, b);
+    res.json({ port: p });
+  });
+  api.delete('/ports/:id', (req, res) => {
+    const p = findOwned(kinds.port, callerOf(res), req.params.id as string);
+    model.deletePort(p.id);
+    res.status(204).end();
+  });
+
+  // ---- routers
+  api.post('/routers', (req, res) => {
+    const c = callerOf(res);
+    const b = bodyOf(req, 'router');
+    res.status(201).json({ router: model.createRouter(projectOf(c, b), b) });
+  });
+  api.put('/routers/:id/add_router_interface', (req, res) => {
+    const c = callerOf(res);
+    const r = findOwned(kinds.router, c, req.params.id as string);
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    if (typeof b.subnet_id === 'string') findOwned(kinds.subnet, c, b.subnet_id);
+    if (typeof b.port_id === 'string') findOwned(kinds.port, c, b.port_id);
+    res.json(model.addInterface(r, b));
+  });
+  api.put('/routers/:id/remove_router_interface', (req, res) => {
+    const r = findOwned(kinds.router, callerOf(res), req.params.id as string);
+    res.json(model.removeInterface(r, (req.body ?? {}) as Record<string, unknown>));
+  });
+  api.put('/routers/:id', (req, res) => {
+    const r = findOwned(kinds.router, callerOf(res), req.params.id as string);
+    const b = bodyOf(req, 'router');
+    for (const k of ['name', 'description', 'admin_state_up', 'routes']) if (k in b) r[k] = b[k];
+    if ('external_gateway_info' in b)
+      model.setGateway(r, b.external_gateway_info as Record<string, unknown> | null);
+    touch(r);
+    res.json({ router: r });
+  });
+  api.delete('/routers/:id', (req, res) => {
+    const r = findOwned(kinds.router, callerOf(res), req.params.id as string);
+    model.deleteRouter(r.id);
+    res.status(204).end();
+  });
+
+  // ---- security groups and rules
+  api.post('/security-groups', (req, res) => {
+    const c = callerOf(res);
+    const b = bodyOf(req, 'security_group');
+    const owner = projectOf(c, b);
+    model.ensureDefaultSecurityGroup(owner);
+    if (b.name === 'default')
+      throw new NeutronFault(
+        409,
+        'SecurityGroupDefaultAlreadyExists',
+        'Default security group already exists.',
+      );
+    res.status(201).json({ security_group: model.groupView(model.createSecurityGroup(owner, b)) });
+  });
+  api.put('/security-groups/:id', (req, res) => {
+    const g = findOwned(kinds.securityGroup, callerOf(res), req.params.id as string);
+    const b = bodyOf(req, 'security_group');
+    for (const k of ['name', 'description']) if (k in b) g[k] = b[k];
+    touch(g);
+    res.json({ security_group: model.groupView(g) });
+  });
+  api.delete('/security-groups/:id', (req, res) => {
+    const c = callerOf(res);
+    const g = findOwned(kinds.securityGroup, c, req.params.id as string);
+    model.deleteSecurityGroup(g.id, c.isAdmin);
+    res.status(204).end();
+  });
+  api.post('/security-group-rules', (req, res) => {
+    const c = callerOf(res);
+    const b = bodyOf(req, 'security_group_rule');
+    if (typeof b.security_group_id === 'string') findOwned(kinds.securityGroup, c, b.security_group_id);
+    const g = model.securityGroup(String(b.security_group_id));
+    res.status(201).json({ security_group_rule: model.createRule(g.project_id, b) });
+  });
+  api.delete('/security-group-rules/:id', (req, res) => {
+    const r = findOwned(kinds.rule, callerOf(res), req.params.id as string);
+    model.securityGroupRules.delete(r.id);
+    res.status(204).end();
+  });
+
+  // ---- floating IPs
+  api.post('/floatingips', (req, res) => {
+    const c = callerOf(res);
+    const b = bodyOf(req, 'floatingip');
+    if (typeof b.floating_network_id === 'string') findVisible(kinds.network, c, b.floating_network_id);
+    if (typeof b.port_id === 'string') findOwned(kinds.port, c, b.port_id);
+    res.status(201).json({ floatingip: model.createFloatingIp(projectOf(c, b), b) });
+  });
+  api.put('/floatingips/:id', (req, res) => {
+    const c = callerOf(res);
+    const f = findOwned(kinds.floatingIp, c, req.params.id as string);
+    const b = bodyOf(req, 'floatingip');
+    if (typeof b.port_id === 'string') findOwned(kinds.port, c, b.port_id);
+    model.updateFloatingIp(f, b);
+    res.json({ floatingip: f });
+  });
+  api.delete('/floatingips/:id', (req, res) => {
+    const f = findOwned(kinds.floatingIp, callerOf(res), req.params.id as string);
+    model.deleteFloatingIp(f.id);
+    res.status(204).end();
+  });
+
+  router.use((req: Request, res: Response) => {
+    neutronError(res, 404, 'HTTPNotFound', `The resource could not be found.`);
+    void req;
+  });
+  router.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof NeutronFault) return neutronError(res, err.status, err.type, err.message);
+    const e = err as { type?: string; status?: number; message?: string };
+    if (e?.type === 'entity.parse.failed')
+      return neutronError(res, 400, 'HTTPBadRequest', 'Malformed request body');
+    neutronError(
+      res,
+      500,
+      'HTTPInternalServerError',
+      'Request Failed: internal server error while processing your request.',
+    );
+  });
+
+  const service: NeutronService = {
+    type: 'network',
+    name: 'neutron',
+    router,
+    model,
+    catalogUrl: (base) => base,
+    publicNetworkId: () => publicNet,
+
+    async start() {
+      const admin = site.identity.findProject({ name: 'admin', domainId: 'default' });
+      const owner = admin?.id ?? '';
+      const net = model.createNetwork(owner, { name: 'public', 'router:external': true, shared: false });
+      net.is_default = true;
+      model.createSubnet(owner, {
+        network_id: net.id,
+        name: 'public-subnet',
+        cidr: publicCidr(site.region),
+        enable_dhcp: false,
+      });
+      publicNet = net.id;
+    },
+
+    bindPort(projectId, serverId, request) {
+      let port: Row;
+      if (request.portId) {
+        port = model.port(request.portId);
+        if (port.project_id !== projectId)
+          throw new NeutronFault(404, 'PortNotFound', `Port ${request.portId} could not be found.`);
+        if (port.device_id) throw new NeutronFault(409, 'PortInUse', `Port ${port.id} is still in use.`);
+        port.device_id = serverId;
+        port.device_owner = 'compute:nova';
+        port['binding:host_id'] = BINDING_HOST;
+        model.updatePort(port, {});
+      } else if (request.networkId) {
+        const net = model.network(request.networkId);
+        if ((net.subnets as string[]).length === 0)
+          throw new NeutronFault(
+            400,
+            'NetworkRequiresSubnet',
+            `Network ${net.id} requires a subnet in order to boot instances on.`,
+          );
+        port = model.createPort(projectId, {
+          network_id: net.id,
+          device_id: serverId,
+          device_owner: 'compute:nova',
+          'binding:host_id': BINDING_HOST,
+          fixed_ips: request.fixedIp ? [{ ip_address: request.fixedIp }] : undefined,
+        });
+        model.novaPorts.add(port.id);
+      } else throw new NeutronFault(400, 'BadRequest', 'A network or a port is required');
+      return {
+        portId: port.id,
+        networkId: String(port.network_id),
+        macAddress: String(port.mac_address),
+        fixedIps: (port.fixed_ips as FixedIp[]).map((f) => ({ ...f })),
+      };
+    },
+
+    releasePorts(serverId) {
+      for (const p of [...model.ports.values()])
+        if (p.device_id === serverId && String(p.device_owner).startsWith('compute:'))
+          service.releasePort(serverId, p.id);
+    },
+
+    releasePort(serverId, portId) {
+      const p = model.ports.get(portId);
+      if (!p || p.device_id !== serverId) return;
+      if (model.novaPorts.has(portId)) model.deletePort(portId, true);
+      else model.updatePort(p, { device_id: '', device_owner: '', 'binding:host_id': '' });
+    },
+
+    findNetwork(projectId, id) {
+      const n = model.networks.get(id);
+      if (!n) return undefined;
+      if (n.project_id !== projectId && n.shared !== true && n['router:external'] !== true) return undefined;
+      return { id: n.id, name: String(n.name), subnets: [...(n.subnets as string[])] };
+    },
+
+    usableNetworks(projectId) {
+      return [...model.networks.values()]
+        .filter((n) => n['router:external'] !== true && (n.project_id === projectId || n.shared === true))
+        .map((n) => ({ id: n.id, name: String(n.name) }));
+    },
+
+    findPort(id) {
+      const p = model.ports.get(id);
+      return p
+        ? {
+            id: p.id,
+            projectId: p.project_id,
+            networkId: String(p.network_id),
+            deviceId: String(p.device_id),
+          }
+        : undefined;
+    },
+
+    findSecurityGroup(projectId, nameOrId) {
+      model.ensureDefaultSecurityGroup(projectId);
+      const mine = [...model.securityGroups.values()].filter((g) => g.project_id === projectId);
+      const g = mine.find((x) => x.id === nameOrId) ?? mine.find((x) => x.name === nameOrId);
+      return g ? { id: g.id, name: String(g.name) } : undefined;
+    },
+
+    setPortSecurityGroups(portId, groupIds) {
+      const p = model.port(portId);
+      model.updatePort(p, { security_groups: groupIds });
+    },
+
+    serverPorts(serverId) {
+      return [...model.ports.values()]
+        .filter((p) => p.device_id === serverId && String(p.device_owner).startsWith('compute:'))
+        .map((p) => ({
+          portId: p.id,
+          networkId: String(p.network_id),
+          networkName: String(model.networks.get(String(p.network_id))?.name ?? ''),
+          macAddress: String(p.mac_address),
+          status: String(p.status),
+          fixedIps: (p.fixed_ips as FixedIp[]).map((f) => ({ ...f })),
+          floatingIps: [...model.floatingIps.values()]
+            .filter((f) => f.port_id === p.id)
+            .map((f) => String(f.floating_ip_address)),
+          securityGroups: (p.security_groups as string[]).map((g) =>
+            String(model.securityGroups.get(g)?.name ?? g),
+          ),
+        }));
+    },
+  };
+  return service;
+}
+
+function neutronError(res: Response, status: number, type: string, message: string): void {
+  res.status(status).json({ NeutronError: { type, message, detail: '' } });
+}
