@@ -316,7 +316,7 @@ export class NeutronModel {
               'InvalidIpForSubnet',
               `IP address ${r.ip_address} is not a valid IP for the specified subnet.`,
             );
-          if (used.has(r.ip_address) || r.ip_address === subnet.gateway_ip)
+          if (used.has(r.ip_address))
             throw new NeutronFault(
               409,
               'IpAddressAlreadyAllocated',
