@@ -158,7 +158,7 @@ export function fakeVolumeService(site: SiteContext): FakeVolumes {
     getVolume: (id) => volumes.get(id),
     attach(volumeId, serverId, device) {
       const v = volumes.get(volumeId);
-      if (!v || v.status !== 'available') throw new Error(`volume ${volumeId} is not available`);
+      if (v?.status !== 'available') throw new Error(`volume ${volumeId} is not available`);
       const a = { id: randomUUID(), server_id: serverId, device, host_name: 'sim-compute' };
       v.attachments.push(a);
       v.status = 'in-use';
