@@ -52,7 +52,12 @@ export function createOtherProject(cloud: RunningCloud) {
 export interface FakeImages extends ImageServiceApi {
   images: Map<string, SimImage & { file?: string }>;
   /** Seeds an active image with these bytes. */
-  addImage(owner: string, name: string, bytes: Buffer, visibility?: SimImage['visibility']): SimImage;
+  addImage(
+    owner: string,
+    name: string,
+    bytes: Buffer,
+    visibility?: SimImage['visibility'],
+  ): SimImage & { file?: string };
 }
 
 /** Per region, what the fake image service holds. */
