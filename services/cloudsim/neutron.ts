@@ -23,6 +23,22 @@ function publicCidr(region: string): string {
   return `172.${26 + (h % 6)}.${h}.0/24`;
 }
 
+/** The API extensions whose behaviour the simulator implements. */
+const EXTENSIONS: Array<[string, string]> = [
+  ['router', 'Neutron L3 Router'],
+  ['external-net', 'Neutron external network'],
+  ['security-group', 'security-group'],
+  ['binding', 'Port Binding'],
+  ['port-security', 'Port Security'],
+  ['allowed-address-pairs', 'Allowed Address Pairs'],
+  ['standard-attr-description', 'standard-attr-description'],
+  ['standard-attr-timestamp', 'Resource timestamps'],
+  ['standard-attr-revisions', 'Resource revision numbers'],
+  ['fip-port-details', 'Floating IP Port Details Extension'],
+  ['availability_zone', 'Availability Zone'],
+  ['provider', 'Provider Network'],
+];
+
 /** Query parameters that steer the listing rather than filter it. */
 const NOT_FILTERS = new Set([
   'fields',
@@ -242,6 +258,24 @@ export function neutronService(site: SiteContext): NeutronService {
     listRoute(k);
     showRoute(k);
   }
+
+  // ---- extensions: clients (openstacksdk, Heat) probe these before using a feature
+  const extensions = EXTENSIONS.map(([alias, name]) => ({
+    alias,
+    name,
+    description: name,
+    links: [],
+    updated: '2013-01-01T00:00:00-00:00',
+  }));
+  api.get('/extensions', (_req, res) => {
+    res.json({ extensions });
+  });
+  api.get('/extensions/:alias', (req, res) => {
+    const e = extensions.find((x) => x.alias === req.params.alias);
+    if (!e)
+      throw new NeutronFault(404, 'HTTPNotFound', `Extension with alias ${req.params.alias} does not exist`);
+    res.json({ extension: e });
+  });
 
   // ---- networks
   api.post('/networks', (req, res) => {

@@ -144,12 +144,16 @@ export class ServerStore {
     return s;
   }
 
-  /** Runs `step` after the delay unless the server is in `faults.stuck`, in which case it waits for release. */
-  later(serverId: string, step: () => Promise<void> | void): void {
+  /**
+   * Runs `step` after the delay unless the server is in `faults.stuck`, in which case it waits for release.
+   * Deletes pass `ignoreStuck`: Nova deletes a server whose compute host is gone locally, so a server
+   * stuck in BUILD can still be cleaned up, as in a real cloud.
+   */
+  later(serverId: string, step: () => Promise<void> | void, ignoreStuck = false): void {
     const t = setTimeout(() => {
       this.#timers.delete(t);
       if (!this.servers.has(serverId)) return;
-      if (this.site.faults.stuck.has(serverId)) return this.later(serverId, step);
+      if (!ignoreStuck && this.site.faults.stuck.has(serverId)) return this.later(serverId, step);
       Promise.resolve()
         .then(step)
         .catch(() => {});
@@ -175,6 +179,7 @@ export class ServerStore {
   }
 
   async #spawn(s: SimServer): Promise<void> {
+    if (s.taskState === 'deleting') return;
     s.taskState = 'networking';
     const bound: string[] = [];
     try {
@@ -234,18 +239,22 @@ export class ServerStore {
   delete(s: SimServer): void {
     s.taskState = 'deleting';
     this.touch(s);
-    this.later(s.id, async () => {
-      this.network.releasePorts(s.id);
-      for (const v of s.volumes) {
-        try {
-          this.volume.detach(v.volumeId, s.id);
-        } catch {
-          // A volume deleted behind Nova's back: nothing left to detach.
+    this.later(
+      s.id,
+      async () => {
+        this.network.releasePorts(s.id);
+        for (const v of s.volumes) {
+          try {
+            this.volume.detach(v.volumeId, s.id);
+          } catch {
+            // A volume deleted behind Nova's back: nothing left to detach.
+          }
         }
-      }
-      await rm(join(this.dataDir, 'instances', s.id), { recursive: true, force: true });
-      this.servers.delete(s.id);
-    });
+        await rm(join(this.dataDir, 'instances', s.id), { recursive: true, force: true });
+        this.servers.delete(s.id);
+      },
+      true,
+    );
   }
 
   /** A power action: the task state now, the new vm state after the delay. */

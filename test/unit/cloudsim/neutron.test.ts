@@ -50,6 +50,16 @@ describe('simulated Neutron through NeutronClient', () => {
     });
     expect(a1.cidr).toBe('172.24.4.0/24');
     expect(a2.cidr).toBe('172.25.4.0/24');
+    const ext = await session(cloud, 'RegionOne').requestJson<{ extensions: Array<{ alias: string }> }>(
+      'GET',
+      {
+        service: 'network',
+        path: 'v2.0/extensions',
+      },
+    );
+    expect(ext.extensions.map((x) => x.alias)).toEqual(
+      expect.arrayContaining(['router', 'external-net', 'security-group']),
+    );
     const e = await failure(demo.createNetwork({ name: 'ext2', 'router:external': true }));
     expect(e.status).toBe(403);
   });

@@ -340,6 +340,22 @@ describe('simulated Nova through NovaClient', () => {
     await nova.waitForServer(created.id, 'ACTIVE', fast);
   });
 
+  it('still deletes a server stuck in BUILD, as Nova deletes locally when the compute host is gone', async () => {
+    const created = await nova.createServer({
+      name: 'stuck-2',
+      flavorRef: '1',
+      imageRef: imageId,
+      networks: 'none',
+    });
+    cloud.faults.RegionOne.stuck.add(created.id);
+    try {
+      await nova.deleteServer(created.id);
+      await nova.waitForServerDeleted(created.id, fast);
+    } finally {
+      cloud.faults.RegionOne.stuck.delete(created.id);
+    }
+  });
+
   it('goes to ERROR with a fault when the image bytes are gone at spawn, and waitForServer says why', async () => {
     const img = fakeImages.RegionOne.addImage(cloud.demo.projectId, 'hollow', Buffer.from('x'));
     const created = await nova.createServer({
