@@ -143,6 +143,20 @@ function novaServiceWith(site: SiteContext, opts: NovaOptions): NovaService {
     res.json({ flavor: flavorView(res, f, true) });
   });
 
+  // Clients before 2.61 (python-openstackclient's `flavor list`) read extra specs from here.
+  api.get('/flavors/:id/os-extra_specs', (req, res) => {
+    const f = flavors.get(req.params.id as string);
+    if (!f) throw new NovaFault(404, `Flavor ${req.params.id} could not be found.`);
+    res.json({ extra_specs: f.extra_specs });
+  });
+  api.get('/flavors/:id/os-extra_specs/:key', (req, res) => {
+    const f = flavors.get(req.params.id as string);
+    if (!f) throw new NovaFault(404, `Flavor ${req.params.id} could not be found.`);
+    const k = req.params.key as string;
+    if (!(k in f.extra_specs)) throw new NovaFault(404, `Flavor ${f.id} has no extra specs with key ${k}.`);
+    res.json({ [k]: f.extra_specs[k] });
+  });
+
   // ---- key pairs (per user) -------------------------------------------------------------------
 
   const keyOf = (userId: string, name: string) => `${userId}/${name}`;

@@ -79,6 +79,12 @@ describe('simulated Nova through NovaClient', () => {
     expect(missing.status).toBe(404);
     expect(missing.osMessage).toBe('Flavor nope could not be found.');
     expect((await nova.listAvailabilityZones()).map((z) => z.zoneName)).toEqual(['nova']);
+    // python-openstackclient's `flavor list` before 2.61 reads extra specs separately.
+    const specs = await demoSession.requestJson<{ extra_specs: object }>('GET', {
+      service: 'compute',
+      path: 'flavors/1/os-extra_specs',
+    });
+    expect(specs.extra_specs).toEqual({});
 
     const res = await demoSession.request(
       'GET',
