@@ -380,6 +380,28 @@ describe('simulated Nova through NovaClient', () => {
     await nova.waitForServerDeleted(s.id, fast);
   });
 
+  it('goes to ERROR when Neutron has no address left for the server port', async () => {
+    const full = await neutron.createNetwork({ name: 'full-net' });
+    await neutron.createSubnet({
+      network_id: full.id,
+      cidr: '10.52.0.0/29',
+      allocation_pools: [{ start: '10.52.0.2', end: '10.52.0.2' }],
+    });
+    await neutron.createPort({ network_id: full.id });
+    const created = await nova.createServer({
+      name: 'no-ip',
+      flavorRef: '1',
+      imageRef: imageId,
+      networks: [{ uuid: full.id }],
+    });
+    await expect(nova.waitForServer(created.id, 'ACTIVE', fast)).rejects.toThrow(
+      new RegExp(
+        `server ${created.id} went to ERROR: .*No more IP addresses available on network ${full.id}`,
+      ),
+    );
+    expect(await neutron.listPorts({ device_id: created.id })).toEqual([]);
+  });
+
   it("rejects invalid requests with Nova's error body", async () => {
     const raw = await demoSession.request(
       'POST',
