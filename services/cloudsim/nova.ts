@@ -13,7 +13,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { ImageServiceApi, NetworkServiceApi, VolumeServiceApi } from './contracts.js';
+import type { ImageServiceApi, NetworkServiceApi, SimImage, VolumeServiceApi } from './contracts.js';
 import { devstackFlavors, type SimFlavor } from './nova-flavors.js';
 import { generateSshKey, importedFingerprint } from './nova-keys.js';
 import { atLeast, MAX_MICROVERSION, novaMicroversion } from './nova-microversion.js';
@@ -46,6 +46,23 @@ const FAULT_KEYS: Record<number, string> = {
 
 function novaFault(res: Response, status: number, message: string): void {
   res.status(status).json({ [FAULT_KEYS[status] ?? 'computeFault']: { code: status, message } });
+}
+
+/**
+ * Glance's queued-image pair (added to ImageServiceApi by the storage work): when the site's
+ * image service has it, createImage answers before the upload, as Nova does.
+ */
+interface QueuedImageApi {
+  createQueuedImage(
+    owner: string,
+    fields: {
+      name: string;
+      disk_format?: string;
+      container_format?: string;
+      properties?: Record<string, string>;
+    },
+  ): SimImage;
+  uploadImageFromFile(id: string, filePath: string): Promise<SimImage>;
 }
 
 interface SimKeypair {
@@ -738,18 +755,35 @@ function novaServiceWith(site: SiteContext, opts: NovaOptions): NovaService {
       boot_roles: c.roles.join(','),
     };
     s.taskState = 'image_snapshot';
+    const fields = {
+      name,
+      disk_format: base?.disk_format ?? 'raw',
+      container_format: base?.container_format ?? 'bare',
+      properties,
+    };
+    const glance = images() as ImageServiceApi & Partial<QueuedImageApi>;
+    const disk = s.diskPath;
+    if (disk && glance.createQueuedImage && glance.uploadImageFromFile) {
+      // Like Nova: the image record (queued) first, the answer, then the upload from the compute host.
+      const upload = glance.uploadImageFromFile.bind(glance);
+      const img = glance.createQueuedImage(s.projectId, fields);
+      s.taskState = 'image_pending_upload';
+      store.later(s.id, async () => {
+        s.taskState = 'image_uploading';
+        try {
+          await upload(img.id, disk);
+        } catch {
+          // Glance marks the image killed; the server itself carries on, as in Nova.
+        } finally {
+          s.taskState = null;
+          store.touch(s);
+        }
+      });
+      return img.id;
+    }
     try {
-      if (s.diskPath) {
-        const img = await images().createImageFromFile(
-          s.projectId,
-          {
-            name,
-            disk_format: base?.disk_format ?? 'raw',
-            container_format: base?.container_format ?? 'bare',
-            properties,
-          },
-          s.diskPath,
-        );
+      if (disk) {
+        const img = await images().createImageFromFile(s.projectId, fields, disk);
         return img.id;
       }
       const tmp = await mkdtemp(join(tmpdir(), 'nova-bfv-'));

@@ -4,8 +4,17 @@
  * the image (Glance) and volumev3 (Cinder) contracts backed by temp files.
  */
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  createReadStream,
+  createWriteStream,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import express from 'express';
 import type { RunningCloud } from '../../../services/cloudsim/cloud.js';
 import type {
@@ -51,6 +60,17 @@ export function createOtherProject(cloud: RunningCloud) {
 
 export interface FakeImages extends ImageServiceApi {
   images: Map<string, SimImage & { file?: string }>;
+  /** Glance's queued-image pair (createImage answers before the upload when the image service has it). */
+  createQueuedImage?(
+    owner: string,
+    fields: {
+      name: string;
+      disk_format?: string;
+      container_format?: string;
+      properties?: Record<string, string>;
+    },
+  ): SimImage;
+  uploadImageFromFile?(id: string, filePath: string): Promise<SimImage>;
   /** Seeds an active image with these bytes. */
   addImage(
     owner: string,
@@ -106,6 +126,27 @@ export function fakeImageService(site: SiteContext): FakeImages {
     },
     getImage: (id) => images.get(id),
     imageDataPath: (id) => images.get(id)?.file,
+    createQueuedImage(owner, fields) {
+      const img = make(owner, fields.name, '', 0, { ...(fields.properties ?? {}) }, 'private');
+      Object.assign(img, { status: 'queued', size: null, file: undefined });
+      img.disk_format = fields.disk_format ?? null;
+      img.container_format = fields.container_format ?? null;
+      return img;
+    },
+    async uploadImageFromFile(id, filePath) {
+      const img = images.get(id);
+      if (!img) throw new Error(`no image ${id}`);
+      img.status = 'saving';
+      const file = join(dir, randomUUID());
+      try {
+        await pipeline(createReadStream(filePath), createWriteStream(file));
+      } catch (e) {
+        img.status = 'killed';
+        throw e;
+      }
+      Object.assign(img, { status: 'active', file, size: statSync(file).size });
+      return img;
+    },
     async createImageFromFile(owner, fields, filePath) {
       const file = join(dir, randomUUID());
       copyFileSync(filePath, file);

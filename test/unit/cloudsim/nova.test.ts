@@ -8,6 +8,7 @@ import { OpenStackHttpError } from '../../../services/common/openstack/errors.js
 import { type Network, NeutronClient, type Subnet } from '../../../services/common/openstack/neutron.js';
 import { NovaClient, type Server } from '../../../services/common/openstack/nova.js';
 import type { KeystoneSession } from '../../../services/common/openstack/session.js';
+import { waitFor } from '../../../services/common/openstack/wait.js';
 import {
   ADMIN,
   createOtherProject,
@@ -202,6 +203,20 @@ describe('simulated Nova through NovaClient', () => {
     const s = await boot('snap-me');
     const id = await nova.createImage(s.id, 'snap-1', { purpose: 'dr' });
     const img = fakeImages.RegionOne.images.get(id);
+    // Like Nova: the answer comes with a queued image; the server uploads its disk, then is idle again.
+    expect(img?.status).toBe('queued');
+    expect((await nova.getServer(s.id))['OS-EXT-STS:task_state']).toBe('image_pending_upload');
+    expect((await failure(nova.stopServer(s.id))).status).toBe(409);
+    await waitFor({
+      resource: `image ${id}`,
+      poll: async () => fakeImages.RegionOne.images.get(id),
+      status: (i) => i?.status ?? 'missing',
+      ready: ['active'],
+      failed: ['killed'],
+      timeoutMs: 5000,
+      intervalMs: 20,
+    });
+    expect((await nova.getServer(s.id))['OS-EXT-STS:task_state']).toBeNull();
     expect(img?.name).toBe('snap-1');
     expect(img?.owner).toBe(cloud.demo.projectId);
     expect(img?.properties).toMatchObject({
@@ -211,10 +226,22 @@ describe('simulated Nova through NovaClient', () => {
       purpose: 'dr',
     });
     expect(readFileSync(fakeImages.RegionOne.imageDataPath(id) ?? '').equals(imageBytes)).toBe(true);
-    // Before 2.45 the image id comes in Location only.
+    // Before 2.45 the image id comes in Location only. This image service has no queued images,
+    // so the simulator answers once the image is complete.
+    const fake = fakeImages.RegionOne;
+    const queued = { create: fake.createQueuedImage, upload: fake.uploadImageFromFile };
+    fake.createQueuedImage = undefined;
+    fake.uploadImageFromFile = undefined;
     const old = new NovaClient(demoSession, { microversion: '2.1' });
-    const id2 = await old.createImage(s.id, 'snap-2');
+    let id2: string;
+    try {
+      id2 = await old.createImage(s.id, 'snap-2');
+    } finally {
+      fake.createQueuedImage = queued.create;
+      fake.uploadImageFromFile = queued.upload;
+    }
     expect(fakeImages.RegionOne.images.get(id2)?.properties.instance_uuid).toBe(s.id);
+    expect(fakeImages.RegionOne.images.get(id2)?.status).toBe('active');
     expect((await nova.getServer(s.id)).status).toBe('ACTIVE');
   });
 
