@@ -23,7 +23,7 @@ import type {
   SimVolumeAttachment,
   VolumeServiceApi,
 } from '../../../services/cloudsim/contracts.js';
-import type { SiteContext } from '../../../services/cloudsim/site.js';
+import type { SimService, SiteContext } from '../../../services/cloudsim/site.js';
 import { KeystoneSession } from '../../../services/common/openstack/session.js';
 
 export function session(
@@ -58,7 +58,10 @@ export function createOtherProject(cloud: RunningCloud) {
   return { user: 'other', password: 'OTHER_PASS', project: 'other', projectId: project.id };
 }
 
-export interface FakeImages extends ImageServiceApi {
+/** Only the part of the image contract Nova uses, so contract additions elsewhere do not break the fake. */
+export interface FakeImages
+  extends SimService,
+    Pick<ImageServiceApi, 'getImage' | 'imageDataPath' | 'createImageFromFile'> {
   images: Map<string, SimImage & { file?: string }>;
   /** Glance's queued-image pair (createImage answers before the upload when the image service has it). */
   createQueuedImage?(
@@ -175,7 +178,9 @@ interface FakeVolume {
   attachments: SimVolumeAttachment[];
 }
 
-export interface FakeVolumes extends VolumeServiceApi {
+export interface FakeVolumes
+  extends SimService,
+    Pick<VolumeServiceApi, 'getVolume' | 'attach' | 'detach' | 'volumeDataPath'> {
   volumes: Map<string, FakeVolume>;
   addVolume(projectId: string, sizeGb?: number): FakeVolume;
 }
