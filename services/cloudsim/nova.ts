@@ -8,7 +8,7 @@
  * servers; admin may list all with `all_tenants`. Errors use Nova's body,
  * e.g. {"itemNotFound": {"code": 404, "message": "..."}}.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -596,7 +596,7 @@ function novaServiceWith(site: SiteContext, opts: NovaOptions): NovaService {
           links: link('servers', s.id),
           'OS-DCF:diskConfig': 'MANUAL',
           security_groups: groups.map((name) => ({ name })),
-          adminPass: createHash('sha256').update(s.id).digest('base64url').slice(0, 12),
+          adminPass: randomBytes(9).toString('base64url'),
         },
       });
   });
