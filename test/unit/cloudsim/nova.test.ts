@@ -55,7 +55,7 @@ async function boot(name: string, extra: Record<string, unknown> = {}): Promise<
 
 beforeAll(async () => {
   cloud = await startCloud({
-    services: [fakeImageService, fakeVolumeService, neutronService, createNovaService({ stepDelayMs: 60 })],
+    services: [fakeImageService, fakeVolumeService, neutronService, createNovaService({ stepDelayMs: 150 })],
   });
   demoSession = session(cloud, 'RegionOne');
   nova = new NovaClient(demoSession);
@@ -362,6 +362,7 @@ describe('simulated Nova through NovaClient', () => {
       imageRef: imageId,
       networks: [{ uuid: net.id }],
     });
+    // In time: the build step waits stepDelayMs (150 ms) after the answer.
     cloud.faults.RegionOne.stuck.add(created.id);
     try {
       await expect(
@@ -391,13 +392,13 @@ describe('simulated Nova through NovaClient', () => {
 
   it('goes to ERROR with a fault when the image bytes are gone at spawn, and waitForServer says why', async () => {
     const img = fakeImages.RegionOne.addImage(cloud.demo.projectId, 'hollow', Buffer.from('x'));
+    delete img.file; // Glance still lists it active, but there is nothing to copy
     const created = await nova.createServer({
       name: 'doomed',
       flavorRef: '1',
       imageRef: img.id,
       networks: 'none',
     });
-    delete img.file;
     await expect(nova.waitForServer(created.id, 'ACTIVE', fast)).rejects.toThrow(
       /went to ERROR: Build of instance .* aborted/,
     );
