@@ -80,6 +80,10 @@ describe('simulated Nova through NovaClient', () => {
     expect(missing.status).toBe(404);
     expect(missing.osMessage).toBe('Flavor nope could not be found.');
     expect((await nova.listAvailabilityZones()).map((z) => z.zoneName)).toEqual(['nova']);
+    expect((await failure(nova.listAvailabilityZones(true))).status).toBe(403);
+    const adminNova = new NovaClient(session(cloud, 'RegionOne', ADMIN));
+    const detail = await adminNova.listAvailabilityZones(true);
+    expect(Object.keys(detail.find((z) => z.zoneName === 'nova')?.hosts ?? {})).toEqual(['sim-compute']);
     // python-openstackclient's `flavor list` before 2.61 reads extra specs separately.
     const specs = await demoSession.requestJson<{ extra_specs: object }>('GET', {
       service: 'compute',
