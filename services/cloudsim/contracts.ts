@@ -77,6 +77,29 @@ export interface NetworkServiceApi extends SimService {
   };
   /** Server deleted: its ports created by Nova are deleted, user-created ones unbound. */
   releasePorts(serverId: string): void;
+  /** A network the project may boot on (own, shared or external), for Nova's API-time checks. */
+  findNetwork(projectId: string, id: string): { id: string; name: string; subnets: string[] } | undefined;
+  /** Networks a project could get "auto"-matically: its own and shared ones, not external. */
+  usableNetworks(projectId: string): Array<{ id: string; name: string }>;
+  /** A port, for Nova's checks (exists, owner, in use). */
+  findPort(id: string): { id: string; projectId: string; networkId: string; deviceId: string } | undefined;
+  /** A security group of the project by name or id. */
+  findSecurityGroup(projectId: string, nameOrId: string): { id: string; name: string } | undefined;
+  /** Sets a bound port's security groups (ids). */
+  setPortSecurityGroups(portId: string, groupIds: string[]): void;
+  /** One interface detached: deleted if Nova created it, unbound otherwise. */
+  releasePort(serverId: string, portId: string): void;
+  /** The server's ports with their network names and floating IPs (Nova's `addresses`, `os-interface`). */
+  serverPorts(serverId: string): Array<{
+    portId: string;
+    networkId: string;
+    networkName: string;
+    macAddress: string;
+    status: string;
+    fixedIps: Array<{ subnet_id: string; ip_address: string }>;
+    floatingIps: string[];
+    securityGroups: string[];
+  }>;
 }
 
 /** Swift (type `object-store`). Accounts are `AUTH_<project id>`. */
