@@ -141,11 +141,14 @@ function createCinder(site: SiteContext, opts: CinderOptions): VolumeServiceApi 
   const stuck = (id: string, name?: string | null) =>
     site.faults.stuck.has(id) || (!!name && site.faults.stuck.has(name));
 
-  /** Runs background work after the settle delay; failures go to `onError`. */
+  /** Runs background work after the settle delay; failures go to `onError`. Cleared when the site stops. */
+  const timers = new Set<NodeJS.Timeout>();
   function later(work: () => Promise<void>, onError: (err: Error) => void) {
-    setTimeout(() => {
+    const t = setTimeout(() => {
+      timers.delete(t);
       work().catch((err: Error) => onError(err));
     }, delay);
+    timers.add(t);
   }
 
   function userMessage(projectId: string, type: UserMessage['resource_type'], id: string, text: string) {
@@ -1335,6 +1338,10 @@ function createCinder(site: SiteContext, opts: CinderOptions): VolumeServiceApi 
     name: 'cinderv3',
     router,
     catalogUrl: (base: string) => `${base}/v3/%(project_id)s`,
+    async stop() {
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+    },
     getVolume(id) {
       const v = db.volumes[id];
       return (
