@@ -563,6 +563,11 @@ function createCinder(site: SiteContext, opts: CinderOptions): VolumeServiceApi 
     next();
   });
   router.use('/v3/:project_id', json, api);
+  // Malformed JSON bodies: Cinder's fault, not express's HTML page.
+  router.use((err: Error & { status?: number }, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    sendFault(res, badRequest(err.status === 400 ? 'Malformed request body' : err.message));
+  });
 
   function microversion(req: Request, res: Response, next: NextFunction) {
     const header = req.get('OpenStack-API-Version') ?? '';

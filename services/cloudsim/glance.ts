@@ -216,7 +216,17 @@ export function glanceService(site: SiteContext): GlanceService {
       return true;
     });
     const propFilters = Object.entries(q).filter(
-      ([k]) => !['limit', 'marker', 'sort_key', 'sort_dir', 'sort', 'visibility', 'os_hidden'].includes(k),
+      ([k]) =>
+        ![
+          'limit',
+          'marker',
+          'sort_key',
+          'sort_dir',
+          'sort',
+          'visibility',
+          'os_hidden',
+          'member_status',
+        ].includes(k),
     );
     list = list.filter((img) =>
       propFilters.every(([k, v]) => {
@@ -387,6 +397,11 @@ export function glanceService(site: SiteContext): GlanceService {
   });
 
   router.get('/v2/schemas/image', (_req, res) => res.json({ name: 'image', properties: {} }));
+  // Malformed JSON bodies get glance's 400, not express's page.
+  router.use((err: Error & { status?: number }, req: Request, res: Response, next: express.NextFunction) => {
+    if (res.headersSent) return next(err);
+    fail(req, res, err.status ?? 400, 'Bad Request', 'Malformed JSON in request body.');
+  });
 
   function setData(img: GlanceImage, stored: { size: number; checksum: string; osHashValue: string }) {
     img.size = stored.size;

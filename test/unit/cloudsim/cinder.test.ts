@@ -139,6 +139,16 @@ describe('Cinder simulator and client: volumes', () => {
       headers: { 'X-Auth-Token': token, 'OpenStack-API-Version': 'volume 3.50' },
     });
     expect(ok.headers.get('openstack-api-version')).toBe('volume 3.50');
+    const malformed = await fetch(
+      `${cloud.sites.RegionOne.endpoints.volumev3}/v3/${cloud.demo.projectId}/volumes`,
+      {
+        method: 'POST',
+        headers: { 'X-Auth-Token': token, 'Content-Type': 'application/json' },
+        body: '{"volume": ',
+      },
+    );
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toEqual({ badRequest: { code: 400, message: 'Malformed request body' } });
   });
 
   it('keeps projects apart and selects the region from the catalog', async () => {
