@@ -115,6 +115,37 @@ export function makeCinderService(opts: CinderOptions = {}): ServiceFactory {
 /** The factory for startCloud/startSite. Backups need the site's `object-store` service at run time. */
 export const cinderService: ServiceFactory = makeCinderService();
 
+/**
+ * Work in flight when the simulator stopped is lost; settle what it left the
+ * way cinder-volume's and cinder-backup's init_host do after a restart.
+ */
+function recoverAfterRestart(db: CinderState): void {
+  const volumeAfter: Record<string, string> = {
+    creating: 'error',
+    extending: 'error_extending',
+    'restoring-backup': 'error_restoring',
+    managing: 'error_managing',
+    deleting: 'error_deleting',
+  };
+  for (const v of Object.values(db.volumes)) {
+    if (v.status === 'backing-up' || v.status === 'uploading') {
+      v.status = v.previous_status ?? 'available';
+      delete v.previous_status;
+    } else if (volumeAfter[v.status]) v.status = volumeAfter[v.status];
+  }
+  for (const s of Object.values(db.snapshots)) {
+    if (s.status === 'creating') s.status = 'error';
+    else if (s.status === 'deleting') s.status = 'error_deleting';
+    else if (s.status === 'backing-up') s.status = 'available';
+  }
+  for (const b of Object.values(db.backups)) {
+    if (b.status === 'creating' || b.status === 'deleting') {
+      b.status = 'error';
+      b.fail_reason = 'cinder-backup restarted while the backup was in progress';
+    } else if (b.status === 'restoring') b.status = 'available';
+  }
+}
+
 function createCinder(site: SiteContext, opts: CinderOptions): VolumeServiceApi {
   const delay = opts.delayMs ?? 100;
   const objectSize = opts.backupObjectSize ?? DEFAULT_OBJECT_SIZE;
@@ -133,6 +164,7 @@ function createCinder(site: SiteContext, opts: CinderOptions): VolumeServiceApi 
     messages: [],
   }));
   const db = state.data;
+  recoverAfterRestart(db);
   const save = () => state.save();
   const volPath = (id: string) => join(volDir, `volume-${id}`);
   const snapPath = (id: string) => join(snapDir, `snapshot-${id}`);

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,8 @@ import type {
   VolumeServiceApi,
 } from '../../../services/cloudsim/contracts.js';
 import { glanceService, SEED_IMAGE_NAME } from '../../../services/cloudsim/glance.js';
+import type { SiteContext } from '../../../services/cloudsim/site.js';
+import { SiteFaults } from '../../../services/cloudsim/site-faults.js';
 import { CinderClient } from '../../../services/common/openstack/cinder.js';
 import { OpenStackHttpError } from '../../../services/common/openstack/errors.js';
 import { GlanceClient } from '../../../services/common/openstack/glance.js';
@@ -300,6 +302,26 @@ describe('Cinder simulator and client: backups', () => {
     expect((await c.listBackups({ volume_id: v.id })).map((x) => x.id)).toEqual([b.id]);
   }, 60_000);
 
+  it('backs up a snapshot (bytes of the snapshot time) and creates a volume from a backup (3.47)', async () => {
+    const c = cinder();
+    const v = await newVolume(c, { size: 1, name: 'snap-backup-src' });
+    const path = volumes().volumeDataPath(v.id);
+    await writeAt(path, 0, Buffer.from('at snapshot time'));
+    const snap = await c.waitForSnapshot((await c.createSnapshot({ volume_id: v.id })).id, fast);
+    await writeAt(path, 0, Buffer.from('later, not in it'));
+    const b = await c.waitForBackup(
+      (await c.createBackup({ volume_id: v.id, snapshot_id: snap.id })).id,
+      fast,
+    );
+    expect(b.snapshot_id).toBe(snap.id);
+    expect((await c.getSnapshot(snap.id)).status).toBe('available');
+    const fromBackup = await newVolume(c, { backup_id: b.id, name: 'from-backup' });
+    expect(fromBackup.size).toBe(1);
+    expect((await readAt(volumes().volumeDataPath(fromBackup.id), 0, 16)).toString()).toBe(
+      'at snapshot time',
+    );
+  });
+
   it('exports a backup record at one site, imports it at the other and restores there', async () => {
     const demo = cinder();
     const v = await newVolume(demo, { size: 1, name: 'dr-source' });
@@ -428,5 +450,40 @@ describe('Cinder simulator and client: types, replication, manage, quotas, fault
     } finally {
       cloud.faults.RegionOne.stuck.delete('stuck-volume');
     }
+  });
+});
+
+describe('Cinder simulator restart', () => {
+  it('settles work that was in flight when it stopped, like init_host after a restart', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'cinder-restart-'));
+    const root = join(dataDir, 'RegionX', 'cinder');
+    mkdirSync(root, { recursive: true });
+    const vol = (id: string, status: string, previous?: string) => ({
+      id,
+      status,
+      previous_status: previous,
+      size: 1,
+      project_id: 'p',
+      attachments: [],
+      metadata: {},
+    });
+    writeFileSync(
+      join(root, 'state.json'),
+      JSON.stringify({
+        volumes: { a: vol('a', 'creating'), b: vol('b', 'backing-up', 'in-use'), c: vol('c', 'available') },
+        backups: { k: { id: 'k', status: 'creating' } },
+      }),
+    );
+    const site = {
+      region: 'RegionX',
+      dataDir: join(dataDir, 'RegionX'),
+      faults: new SiteFaults(),
+      auth: (_req: unknown, _res: unknown, next: () => void) => next(),
+    } as unknown as SiteContext;
+    const restarted = makeCinderService()(site) as VolumeServiceApi;
+    expect(restarted.getVolume('a')?.status).toBe('error');
+    expect(restarted.getVolume('b')?.status).toBe('in-use');
+    expect(restarted.getVolume('c')?.status).toBe('available');
+    await restarted.stop?.();
   });
 });
