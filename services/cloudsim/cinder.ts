@@ -1334,6 +1334,14 @@ function createCinder(site: SiteContext, opts: CinderOptions): VolumeServiceApi 
     }),
   );
 
+  // availability zones (cinderclient/OSC `availability zone list --volume`)
+  api.get(
+    '/os-availability-zone',
+    h((_req, res) =>
+      res.json({ availabilityZoneInfo: [{ zoneName: 'nova', zoneState: { available: true } }] }),
+    ),
+  );
+
   // user messages (3.3)
   api.get(
     '/messages',
