@@ -37,8 +37,9 @@ export async function resize(path: string, bytes: number): Promise<void> {
 }
 
 /**
- * Makes `dst` hold the first `size` bytes of `src`... then zeros up to
- * `dstBytes` (a volume bigger than its image or snapshot).
+ * Makes `dst` (kept as the same inode) `dstBytes` long, holding `src`'s bytes
+ * followed by zeros when `src` is shorter (a volume bigger than its image or
+ * snapshot); longer sources are cut at `dstBytes`.
  */
 export async function sparseCopy(src: string, dst: string, dstBytes: number): Promise<void> {
   const input = await open(src, 'r');
@@ -60,9 +61,10 @@ export async function sparseCopy(src: string, dst: string, dstBytes: number): Pr
 }
 
 /**
- * Writes a stream into `dst` from offset 0 after clearing it to `dstBytes`
- * of zeros; all-zero pieces are skipped (they are holes already).
- * Returns the number of bytes the stream carried.
+ * Writes a stream into `dst` from offset `start`; with `clear` the file is
+ * first emptied to `dstBytes` of zeros (a restore writes the first object
+ * with `clear`, the next ones at their offsets without). All-zero pieces are
+ * skipped: they are holes already. Returns the number of bytes the stream carried.
  */
 export async function sparseWriteStream(
   chunks: AsyncIterable<Buffer>,
@@ -79,8 +81,9 @@ export async function sparseWriteStream(
       await output.truncate(dstBytes);
     }
     for await (const chunk of chunks) {
-      if (!chunk.equals(ZERO.subarray(0, Math.min(chunk.length, BLOCK))) || chunk.length > BLOCK)
-        await output.write(chunk, 0, chunk.length, pos);
+      // Zero pieces are holes already (the file was cleared); pieces larger than a block are just written.
+      const zero = chunk.length <= BLOCK && chunk.equals(ZERO.subarray(0, chunk.length));
+      if (!zero) await output.write(chunk, 0, chunk.length, pos);
       pos += chunk.length;
     }
   } finally {
