@@ -233,6 +233,28 @@ describe('Cinder simulator and client: volumes', () => {
     expect(await c.findSnapshot(forced.id)).toBeUndefined();
   });
 
+  it('attaches and detaches through the os-attach / os-detach actions, and answers version discovery', async () => {
+    const s = session();
+    const c = new CinderClient(s);
+    const v = await newVolume(c, { size: 1, name: 'http-attach' });
+    const action = (body: unknown) =>
+      s.request('POST', { service: 'volumev3', path: `volumes/${v.id}/action` }, { json: body });
+    await action({ 'os-attach': { instance_uuid: 'server-9', mountpoint: '/dev/vdc' } });
+    const attached = await c.getVolume(v.id);
+    expect(attached.status).toBe('in-use');
+    expect(attached.attachments[0]).toMatchObject({ server_id: 'server-9', device: '/dev/vdc' });
+    await action({ 'os-detach': { attachment_id: attached.attachments[0].attachment_id } });
+    expect((await c.getVolume(v.id)).status).toBe('available');
+    const bogus = await rejection(action({ 'os-frobnicate': {} }));
+    expect(bogus.status).toBe(400);
+    expect(bogus.osMessage).toBe('There is no such action: os-frobnicate');
+
+    const base = cloud.sites.RegionOne.endpoints.volumev3;
+    expect((await fetch(`${base}/`)).status).toBe(300);
+    const v3 = (await (await fetch(`${base}/v3/`)).json()) as { versions: Array<{ version: string }> };
+    expect(v3.versions[0].version).toBe('3.70');
+  });
+
   it('uploads a volume to a new Glance image', async () => {
     const c = cinder();
     const v = await newVolume(c, { size: 1, name: 'to-image' });

@@ -239,6 +239,31 @@ describe('Glance simulator and client', () => {
     }
   });
 
+  it('answers version discovery and malformed JSON like Glance', async () => {
+    const base = cloud.sites.RegionOne.endpoints.image;
+    const root = await fetch(`${base}/`);
+    expect(root.status).toBe(300);
+    const versions = (await root.json()) as {
+      versions: Array<{ status: string; links: Array<{ href: string }> }>;
+    };
+    expect(versions.versions[0].status).toBe('CURRENT');
+    expect(versions.versions[0].links[0].href).toBe(`${base}/v2/`);
+    const token = await sessionFor(cloud, DEMO).getToken();
+    const bad = await fetch(`${base}/v2/images`, {
+      method: 'POST',
+      headers: { 'X-Auth-Token': token, 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: '{"name": ',
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { title: string }).title).toBe('Bad Request');
+    const html = await fetch(`${base}/v2/images/nope`, {
+      headers: { 'X-Auth-Token': token, Accept: 'text/html' },
+    });
+    expect(html.status).toBe(404);
+    expect(html.headers.get('content-type')).toContain('text/html');
+    expect(await html.text()).toContain('No image found with ID nope');
+  });
+
   it('offers images to sibling services in process', async () => {
     const glance = cloud.sites.RegionOne.services.get('image') as ImageServiceApi;
     const seeded = [
