@@ -39,6 +39,22 @@ export interface ImageServiceApi extends SimService {
     },
     filePath: string,
   ): Promise<SimImage>;
+  /**
+   * A queued image record, for callers that must answer with the image id before the bytes are
+   * copied (Cinder's os-volume_upload_image); fill it with `uploadImageFromFile`.
+   */
+  createQueuedImage(
+    owner: string,
+    fields: {
+      name: string;
+      disk_format?: string;
+      container_format?: string;
+      visibility?: SimImage['visibility'];
+      properties?: Record<string, string>;
+    },
+  ): SimImage;
+  /** Copies the file into a queued image (saving → active; killed on failure). */
+  uploadImageFromFile(id: string, filePath: string): Promise<SimImage>;
 }
 
 export interface SimVolumeAttachment {
