@@ -21,6 +21,9 @@ export interface FakeState {
   securityGroups: Map<string, Obj>;
   volumes: Map<string, Obj>;
   servers: Map<string, Obj>;
+  routers: Map<string, Obj>;
+  floatingips: Map<string, Obj>;
+  keypairs: Map<string, Obj>;
   /** Volume sizes the fake Cinder answers 500 for (failure injection). */
   failVolumeSize: number;
 }
@@ -36,6 +39,9 @@ function stateOf(region: string): FakeState {
     securityGroups: new Map(),
     volumes: new Map(),
     servers: new Map(),
+    routers: new Map(),
+    floatingips: new Map(),
+    keypairs: new Map(),
     failVolumeSize: 666,
   };
   return fakeStates[region];
@@ -44,10 +50,17 @@ function stateOf(region: string): FakeState {
 /** Everything the fakes hold (what should be empty after a delete or rollback). */
 export function leftovers(region = 'RegionOne'): number {
   const s = stateOf(region);
-  return [s.networks, s.subnets, s.ports, s.securityGroups, s.volumes, s.servers].reduce(
-    (n, m) => n + m.size,
-    0,
-  );
+  return [
+    s.networks,
+    s.subnets,
+    s.ports,
+    s.securityGroups,
+    s.volumes,
+    s.servers,
+    s.routers,
+    s.floatingips,
+    s.keypairs,
+  ].reduce((n, m) => n + m.size, 0);
 }
 
 const later = (ms: number, f: () => void) => setTimeout(f, ms);
@@ -65,6 +78,8 @@ export function fakeNeutron(site: SiteContext) {
     subnets: ['subnet', st.subnets],
     ports: ['port', st.ports],
     'security-groups': ['security_group', st.securityGroups],
+    routers: ['router', st.routers],
+    floatingips: ['floatingip', st.floatingips],
   };
   for (const [plural, [key, map]] of Object.entries(kinds)) {
     router.post(`/v2.0/${plural}`, site.auth, (req, res) => {
@@ -79,6 +94,17 @@ export function fakeNeutron(site: SiteContext) {
           ? [{ subnet_id: subnet.id, ip_address: String(subnet.cidr).replace(/\.0\/\d+$/, `.${n}`) }]
           : [];
         o.mac_address = 'fa:16:3e:00:00:01';
+      }
+      if (key === 'floatingip') {
+        if (!st.networks.get(String(body.floating_network_id))?.['router:external'])
+          return neutronError(
+            res,
+            400,
+            'BadRequest',
+            `Network ${body.floating_network_id} is not a valid external network`,
+          );
+        o.floating_ip_address = `172.24.4.${st.floatingips.size + 100}`;
+        o.port_id = body.port_id ?? null;
       }
       if (key === 'security_group')
         o.security_group_rules = [{ id: randomUUID(), direction: 'egress', ethertype: 'IPv4' }];
@@ -117,7 +143,8 @@ export function fakeNeutron(site: SiteContext) {
           )) ||
         (key === 'security_group' &&
           [...st.ports.values()].some((p) => ((p.security_groups as string[]) ?? []).includes(id))) ||
-        (key === 'port' && Boolean(o.device_id));
+        (key === 'port' && Boolean(o.device_id)) ||
+        (key === 'router' && ((o.interfaces as string[]) ?? []).length > 0);
       if (inUse)
         return neutronError(res, 409, 'InUse', `Unable to complete operation on ${key} ${id}: in use.`);
       map.delete(id);
@@ -125,6 +152,35 @@ export function fakeNeutron(site: SiteContext) {
       res.status(204).end();
     });
   }
+  for (const op of ['add', 'remove'])
+    router.put(`/v2.0/routers/:id/${op}_router_interface`, site.auth, (req, res) => {
+      const r = st.routers.get(req.params.id as string);
+      if (!r)
+        return neutronError(
+          res,
+          404,
+          'RouterNotFound',
+          `Router ${req.params.id as string} could not be found`,
+        );
+      const subnet = String((req.body as { subnet_id?: string }).subnet_id);
+      const list = ((r.interfaces as string[]) ?? []).filter((x) => x !== subnet);
+      r.interfaces = op === 'add' ? [...list, subnet] : list;
+      st.log.push(`${op} router interface`);
+      res.json({ id: r.id, subnet_id: subnet });
+    });
+  router.put('/v2.0/floatingips/:id', site.auth, (req, res) => {
+    const f = st.floatingips.get(req.params.id as string);
+    if (!f)
+      return neutronError(
+        res,
+        404,
+        'FloatingIPNotFound',
+        `Floating IP ${req.params.id as string} could not be found`,
+      );
+    f.port_id = (req.body as { floatingip: { port_id: string | null } }).floatingip.port_id;
+    st.log.push(f.port_id ? 'associate floatingip' : 'disassociate floatingip');
+    res.json({ floatingip: f });
+  });
   router.post('/v2.0/security-group-rules', site.auth, (req, res) => {
     const rule = (req.body as { security_group_rule: Record<string, unknown> }).security_group_rule;
     const sg = st.securityGroups.get(String(rule.security_group_id));
@@ -160,6 +216,32 @@ export function fakeNova(site: SiteContext) {
     if (!f)
       return novaError(res, 404, 'itemNotFound', `Flavor ${req.params.id as string} could not be found.`);
     res.json({ flavor: f });
+  });
+  router.post('/v2.1/os-keypairs', site.auth, (req, res) => {
+    const k = (req.body as { keypair: { name: string; public_key?: string } }).keypair;
+    if (st.keypairs.has(k.name))
+      return novaError(res, 409, 'conflictingRequest', `Key pair '${k.name}' already exists.`);
+    const kp: Obj = {
+      id: k.name,
+      name: k.name,
+      project_id: callerOf(res).projectId,
+      public_key: k.public_key ?? 'ssh-ed25519 AAAA generated',
+    };
+    st.keypairs.set(k.name, kp);
+    res.json({
+      keypair: { ...kp, ...(k.public_key ? {} : { private_key: '-----BEGIN OPENSSH PRIVATE KEY-----fake' }) },
+    });
+  });
+  router.get('/v2.1/os-keypairs/:name', site.auth, (req, res) => {
+    const kp = st.keypairs.get(req.params.name as string);
+    if (!kp)
+      return novaError(res, 404, 'itemNotFound', `Keypair ${req.params.name as string} not found for user`);
+    res.json({ keypair: kp });
+  });
+  router.delete('/v2.1/os-keypairs/:name', site.auth, (req, res) => {
+    if (!st.keypairs.delete(req.params.name as string))
+      return novaError(res, 404, 'itemNotFound', `Keypair ${req.params.name as string} not found for user`);
+    res.status(202).end();
   });
   router.post('/v2.1/servers', site.auth, (req, res) => {
     const body = (req.body as { server: Record<string, unknown> }).server;

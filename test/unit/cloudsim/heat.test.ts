@@ -360,6 +360,72 @@ describe('Heat simulator: failures and rollback', () => {
   });
 });
 
+describe('Heat simulator: routers, floating IPs, key pairs', () => {
+  it('creates and deletes a router with a gateway and an interface, a floating IP with its association, a key pair', async () => {
+    const h = heat();
+    const t = {
+      heat_template_version: 'rocky',
+      resources: {
+        public: {
+          type: 'OS::Neutron::Net',
+          properties: { name: 'public', value_specs: { 'router:external': true } },
+        },
+        net: { type: 'OS::Neutron::Net', properties: { name: 'private' } },
+        subnet: {
+          type: 'OS::Neutron::Subnet',
+          properties: { network: { get_resource: 'net' }, cidr: '192.168.1.0/24' },
+        },
+        router: {
+          type: 'OS::Neutron::Router',
+          properties: { external_gateway_info: { network: { get_resource: 'public' } } },
+        },
+        iface: {
+          type: 'OS::Neutron::RouterInterface',
+          properties: { router: { get_resource: 'router' }, subnet: { get_resource: 'subnet' } },
+        },
+        port: {
+          type: 'OS::Neutron::Port',
+          properties: { network: 'private', fixed_ips: [{ subnet: { get_resource: 'subnet' } }] },
+          depends_on: 'subnet',
+        },
+        fip: {
+          type: 'OS::Neutron::FloatingIP',
+          properties: { floating_network: { get_resource: 'public' } },
+        },
+        assoc: {
+          type: 'OS::Neutron::FloatingIPAssociation',
+          properties: { floatingip_id: { get_resource: 'fip' }, port_id: { get_resource: 'port' } },
+          depends_on: ['iface'],
+        },
+        key: { type: 'OS::Nova::KeyPair', properties: { name: 'stack-key', save_private_key: true } },
+      },
+      outputs: {
+        fip: { value: { get_attr: ['fip', 'floating_ip_address'] } },
+        key: { value: { get_attr: ['key', 'private_key'] } },
+        gw: { value: { get_attr: ['router', 'external_gateway_info', 'network_id'] } },
+      },
+    };
+    await h.createStack({ name: 'edge', template: t });
+    const s = await h.waitForStack('edge', 'CREATE_COMPLETE', fast);
+    const out = Object.fromEntries((s.outputs ?? []).map((o) => [o.output_key, o.output_value]));
+    const res = Object.fromEntries(
+      (await h.listResources(s.id)).map((r) => [r.resource_name, r.physical_resource_id]),
+    );
+    expect(out.fip).toMatch(/^172\.24\.4\./);
+    expect(out.key).toContain('PRIVATE KEY');
+    expect(out.gw).toBe(res.public);
+    expect(res.iface).toBe(`${res.router}:subnet_id=${res.subnet}`);
+    expect(fakeStates.RegionOne.floatingips.get(res.fip)?.port_id).toBe(res.port);
+    expect(fakeStates.RegionOne.routers.get(res.router)?.interfaces).toEqual([res.subnet]);
+    expect(fakeStates.RegionOne.keypairs.has('stack-key')).toBe(true);
+    await h.deleteStack('edge');
+    await h.waitForStack('edge', 'DELETE_COMPLETE', fast);
+    expect(leftovers()).toBe(0);
+    expect(log()).toContain('disassociate floatingip');
+    expect(log()).toContain('remove router interface');
+  });
+});
+
 describe('Heat simulator: template validation', () => {
   it('validates a good template and describes its parameters like Heat', async () => {
     const v = await heat().validate(APP);

@@ -27,8 +27,9 @@ export const volumeAttachment: ResourceType = {
   async checkCreateComplete(ctx, _id, props) {
     const s = (await ctx.api.call<Vol>('volume', 'GET', `/volumes/${props.volume_id}`)).body.volume.status;
     if (s === 'in-use') return true;
-    if (s === 'error' || s === 'available' || s === 'error_attaching')
-      if (s !== 'available') throw new ResourceFailure('ResourceInError', `Volume went to status ${s}`);
+    // `available` right after the request is Cinder not having started yet: keep polling.
+    if (s === 'error' || s === 'error_attaching')
+      throw new ResourceFailure('ResourceInError', `Volume went to status ${s}`);
     return false;
   },
   async delete(ctx, id, props) {
