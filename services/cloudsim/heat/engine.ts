@@ -229,10 +229,7 @@ export class HeatEngine {
         `Stack ${stack.name} already has an action (${stack.action}) in progress.`,
         409,
       );
-    if (
-      stack.action === 'DELETE' ||
-      (stack.action === 'CREATE' && stack.status === 'FAILED' && stack.resources.size === 0)
-    )
+    if (stack.action === 'DELETE')
       throw new HeatError(
         'NotSupported',
         `Updating a stack when it is (${stack.action}_${stack.status}) is not supported.`,
