@@ -118,6 +118,8 @@ function deepEqual(a: unknown, b: unknown): boolean {
 
 export class HeatEngine {
   readonly stacks = new Map<string, Stack>();
+  /** Aborted when the service stops: rollbacks and deletes (not subject to the stack timeout) end too. */
+  readonly #shutdown = new AbortController();
   /** Poll interval bounds for check_*_complete (short: the simulator's services are quick). */
   pollMs = { min: 50, max: 1000 };
 
@@ -208,13 +210,13 @@ export class HeatEngine {
       const failure = await this.#forward(stack, caller.token, [...stack.resources.keys()], signal, 'CREATE');
       if (!failure) return this.#setStack(stack, 'CREATE', 'COMPLETE', 'Stack CREATE completed successfully');
       this.#setStack(stack, 'CREATE', 'FAILED', failure);
-      if (stack.disableRollback) return;
+      if (stack.disableRollback || stack.action === 'DELETE') return;
       this.#setStack(stack, 'ROLLBACK', 'IN_PROGRESS', 'Stack ROLLBACK started');
       const rb = await this.#backward(
         stack,
         caller.token,
         new Set(stack.resources.keys()),
-        new AbortController().signal,
+        this.#shutdown.signal,
       );
       if (rb) this.#setStack(stack, 'ROLLBACK', 'FAILED', rb);
       else this.#setStack(stack, 'ROLLBACK', 'COMPLETE', 'Stack ROLLBACK completed successfully');
@@ -300,7 +302,7 @@ export class HeatEngine {
         stack,
         caller.token,
         new Set(stack.resources.keys()),
-        new AbortController().signal,
+        this.#shutdown.signal,
       );
       if (err) return this.#setStack(stack, 'DELETE', 'FAILED', err);
       this.#setStack(stack, 'DELETE', 'COMPLETE', 'Stack DELETE completed successfully');
@@ -314,6 +316,16 @@ export class HeatEngine {
         if (stack.running?.done === done) stack.running = undefined;
       });
     stack.running = { abort, done };
+  }
+
+  /** Cancels every running action (the service is stopping). */
+  async stop(): Promise<void> {
+    this.#shutdown.abort(new Error('Heat stopped'));
+    const running = [...this.stacks.values()].map((s) => {
+      s.running?.abort.abort(new Error('Heat stopped'));
+      return s.running?.done;
+    });
+    await Promise.all(running);
   }
 
   /** Resolves when the stack has no action running (tests). */

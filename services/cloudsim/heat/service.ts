@@ -371,8 +371,6 @@ export function heatService(site: SiteContext): HeatServiceApi {
     router,
     engine,
     catalogUrl: (b: string) => `${b}/v1/%(tenant_id)s`,
-    async stop() {
-      for (const s of engine.stacks.values()) s.running?.abort.abort(new Error('Heat stopped'));
-    },
+    stop: () => engine.stop(),
   };
 }

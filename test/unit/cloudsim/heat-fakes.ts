@@ -247,7 +247,10 @@ export function fakeNova(site: SiteContext) {
     const body = (req.body as { server: Record<string, unknown> }).server;
     const id = randomUUID();
     const addresses: Record<string, Array<{ addr: string; version: number }>> = {};
-    for (const n of (body.networks as Array<{ port?: string; uuid?: string }>) ?? []) {
+    const nets = Array.isArray(body.networks)
+      ? (body.networks as Array<{ port?: string; uuid?: string }>)
+      : [];
+    for (const n of nets) {
       const port = n.port ? st.ports.get(n.port) : undefined;
       if (n.port && !port) return novaError(res, 400, 'badRequest', `Port id ${n.port} not found.`);
       if (port) {
@@ -261,7 +264,15 @@ export function fakeNova(site: SiteContext) {
         );
       }
     }
-    const s: Obj = { id, name: body.name, status: 'BUILD', project_id: callerOf(res).projectId, addresses };
+    const s: Obj = {
+      id,
+      name: body.name,
+      status: 'BUILD',
+      project_id: callerOf(res).projectId,
+      addresses,
+      // What Heat sent, for the tests (not part of Nova's answer).
+      request: body,
+    };
     st.servers.set(id, s);
     st.log.push(`create server ${String(body.name)}`);
     later(40, () => {
@@ -347,6 +358,24 @@ export function fakeCinder(site: SiteContext) {
       if (!site.faults.stuck.has(v.id)) v.status = 'available';
     });
     res.status(202).json({ volume: v });
+  });
+  router.post('/v3/:project/backups/:id/restore', site.auth, (req, res) => {
+    const restore = (req.body as { restore: { name?: string } }).restore;
+    const v: Obj = {
+      id: randomUUID(),
+      name: restore.name,
+      size: 1,
+      status: 'restoring-backup',
+      project_id: callerOf(res).projectId,
+      backup_id: req.params.id,
+      attachments: [],
+    };
+    st.volumes.set(v.id, v);
+    st.log.push(`restore backup ${req.params.id as string}`);
+    later(40, () => {
+      v.status = 'available';
+    });
+    res.status(202).json({ restore: { backup_id: req.params.id, volume_id: v.id, volume_name: v.name } });
   });
   router.get('/v3/:project/volumes/:id', site.auth, (req, res) => {
     const v = st.volumes.get(req.params.id as string);

@@ -426,6 +426,97 @@ describe('Heat simulator: routers, floating IPs, key pairs', () => {
   });
 });
 
+describe('Heat simulator: volumes from backups, boot from volume, PUT update', () => {
+  it('restores a volume from a backup and boots a server from it with block_device_mapping_v2', async () => {
+    const h = heat();
+    const t = {
+      heat_template_version: '2018-08-31',
+      parameters: { backup: { type: 'string' } },
+      resources: {
+        root: {
+          type: 'OS::Cinder::Volume',
+          properties: { backup_id: { get_param: 'backup' }, name: 'root' },
+        },
+        vm: {
+          type: 'OS::Nova::Server',
+          properties: {
+            flavor: '1',
+            key_name: 'k',
+            user_data: '#!/bin/sh\necho hi',
+            metadata: { role: 'db', replicas: 2 },
+            networks: [],
+            block_device_mapping_v2: [
+              { volume_id: { get_resource: 'root' }, boot_index: 0, delete_on_termination: false },
+            ],
+          },
+        },
+      },
+    };
+    await h.createStack({ name: 'restored', template: t, parameters: { backup: 'bk-1' } });
+    await h.waitForStack('restored', 'CREATE_COMPLETE', fast);
+    const res = Object.fromEntries(
+      (await h.listResources('restored')).map((r) => [r.resource_name, r.physical_resource_id]),
+    );
+    expect(fakeStates.RegionOne.volumes.get(res.root)?.backup_id).toBe('bk-1');
+    const sent = fakeStates.RegionOne.servers.get(res.vm)?.request as Record<string, unknown>;
+    expect(sent.imageRef).toBeUndefined();
+    expect(sent.flavorRef).toBe('1');
+    expect(sent.block_device_mapping_v2).toEqual([
+      {
+        uuid: res.root,
+        source_type: 'volume',
+        destination_type: 'volume',
+        boot_index: 0,
+        delete_on_termination: false,
+      },
+    ]);
+    expect(Buffer.from(String(sent.user_data), 'base64').toString()).toBe('#!/bin/sh\necho hi');
+    expect(sent.metadata).toEqual({ role: 'db', replicas: '2' });
+    await h.deleteStack('restored');
+    await h.waitForStack('restored', 'DELETE_COMPLETE', fast);
+    expect(leftovers()).toBe(0);
+  });
+
+  it('PUT replaces template and parameters; a changed parameter replaces only what reads it', async () => {
+    const h = heat();
+    const t = (name: string) => ({
+      heat_template_version: '2018-08-31',
+      parameters: { size: { type: 'number' } },
+      resources: {
+        net: { type: 'OS::Neutron::Net', properties: { name } },
+        vol: { type: 'OS::Cinder::Volume', properties: { size: { get_param: 'size' } } },
+      },
+    });
+    await h.createStack({ name: 'put', template: t('a'), parameters: { size: 1 } });
+    await h.waitForStack('put', 'CREATE_COMPLETE', fast);
+    const ids = async () =>
+      Object.fromEntries(
+        (await h.listResources('put')).map((r) => [r.resource_name, r.physical_resource_id]),
+      );
+    const first = await ids();
+    await h.updateStack('put', { template: t('a'), parameters: { size: 2 } });
+    await h.waitForStack('put', 'UPDATE_COMPLETE', fast);
+    const second = await ids();
+    expect(second.net).toBe(first.net);
+    expect(second.vol).not.toBe(first.vol);
+    expect(fakeStates.RegionOne.volumes.get(second.vol)?.size).toBe(2);
+    expect(fakeStates.RegionOne.volumes.has(first.vol)).toBe(false);
+    // PUT without the parameter: it is required again (PUT does not keep the old values).
+    await expect(h.updateStack('put', { template: t('b') })).rejects.toMatchObject({ status: 400 });
+    await h.updateStack('put', { template: t('b'), parameters: { size: 2 } });
+    await h.waitForStack('put', 'UPDATE_COMPLETE', fast);
+    const third = await ids();
+    expect(third.net).not.toBe(second.net);
+    expect(third.vol).toBe(second.vol);
+    const events = await h.listEvents('put', { sortDir: 'desc', limit: 1 });
+    expect(events[0].resource_status).toBe('UPDATE_COMPLETE');
+    expect((await h.listStacks({ name: 'put' })).map((s) => s.stack_status)).toEqual(['UPDATE_COMPLETE']);
+    await h.deleteStack('put');
+    await h.waitForStack('put', 'DELETE_COMPLETE', fast);
+    expect(leftovers()).toBe(0);
+  });
+});
+
 describe('Heat simulator: template validation', () => {
   it('validates a good template and describes its parameters like Heat', async () => {
     const v = await heat().validate(APP);

@@ -127,9 +127,12 @@ export const server: ResourceType = {
     if (props.admin_pass) server.adminPass = props.admin_pass;
     if (Array.isArray(props.security_groups))
       server.security_groups = props.security_groups.map((g) => ({ name: String(g) }));
-    if (Array.isArray(props.networks)) {
+    const nets = Array.isArray(props.networks) ? (props.networks as Array<Record<string, unknown>>) : [];
+    const allocate = nets.find((n) => n.allocate_network)?.allocate_network;
+    if (allocate) server.networks = String(allocate);
+    else if (nets.length) {
       server.networks = await Promise.all(
-        (props.networks as Array<Record<string, unknown>>).map(async (n) => {
+        nets.map(async (n) => {
           if (n.port) return { port: String(n.port) };
           const net: Record<string, unknown> = {
             uuid: await ctx.api.neutronId('network', n.network ?? n.uuid),
@@ -138,7 +141,7 @@ export const server: ResourceType = {
           return net;
         }),
       );
-    } else server.networks = 'auto';
+    } else server.networks = 'auto'; // Nova >= 2.37 needs a choice; Heat's default is to let Nova allocate.
     if (Array.isArray(props.block_device_mapping_v2))
       server.block_device_mapping_v2 = await Promise.all(
         (props.block_device_mapping_v2 as Array<Record<string, unknown>>).map((b) =>
