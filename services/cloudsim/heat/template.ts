@@ -7,7 +7,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { HeatError } from './errors.js';
-import { evaluateCondition, references } from './functions.js';
+import { evaluateCondition, paramNames, references } from './functions.js';
 import { DependencyGraph } from './graph.js';
 import type { ResourceType } from './resources/types.js';
 
@@ -326,6 +326,15 @@ export function validateResources(
       graph.add(name, d);
     }
   }
+  // get_param of a parameter the template does not declare (pseudo parameters aside): Heat's GetParam
+  // answers UserParameterMissing.
+  const declared = (p: string) => p in t.parameters || p.startsWith('OS::');
+  for (const value of [
+    ...active.map(([, r]) => r.properties),
+    ...Object.values(t.outputs).map((o) => o.value),
+  ])
+    for (const p of paramNames(value))
+      if (!declared(p)) throw new HeatError('UserParameterMissing', `The Parameter (${p}) was not provided.`);
   for (const [name, o] of Object.entries(t.outputs))
     for (const ref of references(o.value, `outputs.${name}.value`))
       if (!(ref.resource in t.resources))

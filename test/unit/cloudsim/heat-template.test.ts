@@ -1,3 +1,4 @@
+import express from 'express';
 import { describe, expect, it } from 'vitest';
 import type { HeatError } from '../../../services/cloudsim/heat/errors.js';
 import {
@@ -8,7 +9,9 @@ import {
   walkPath,
 } from '../../../services/cloudsim/heat/functions.js';
 import { DependencyGraph } from '../../../services/cloudsim/heat/graph.js';
+import { CloudApi } from '../../../services/cloudsim/heat/resources/api.js';
 import { RESOURCE_TYPES } from '../../../services/cloudsim/heat/resources/index.js';
+import { ResourceFailure } from '../../../services/cloudsim/heat/resources/types.js';
 import {
   describeParameters,
   evaluateConditions,
@@ -16,6 +19,8 @@ import {
   resolveParameters,
   validateResources,
 } from '../../../services/cloudsim/heat/template.js';
+import { listen } from '../../../services/cloudsim/server.js';
+import type { SiteContext } from '../../../services/cloudsim/site.js';
 
 const ctx = (params: Record<string, unknown> = {}, attrs: Record<string, unknown> = {}): ResolveContext => ({
   param: (n) => params[n],
@@ -180,5 +185,69 @@ outputs:
         RESOURCE_TYPES,
       ),
     ).toThrow(/reference "zz"/);
+    expect(() =>
+      validateResources(
+        parseTemplate({
+          heat_template_version: 'queens',
+          resources: { a: { type: 'OS::Neutron::Net', properties: { name: { get_param: 'nope' } } } },
+          outputs: { id: { value: { get_param: 'OS::stack_id' } } },
+        }),
+        RESOURCE_TYPES,
+      ),
+    ).toThrow('The Parameter (nope) was not provided.');
+  });
+});
+
+describe('calls to the other services', () => {
+  it('map errors to Heat-style kinds with the service message, never the token', async () => {
+    const app = express();
+    app.post('/v2.0/networks', (req, res) => {
+      res.status(409).json({
+        NeutronError: {
+          type: 'Conflict',
+          message: `quota exceeded for ${req.get('X-Auth-Token')}`,
+          detail: '',
+        },
+      });
+    });
+    app.get('/v2.0/networks/:id', (_req, res) => {
+      res.status(404).json({ NeutronError: { type: 'NetworkNotFound', message: 'nope', detail: '' } });
+    });
+    app.get('/v2.0/networks', (req, res) => {
+      res.json({
+        networks:
+          req.query.name === 'twice'
+            ? [{ id: 'a' }, { id: 'b' }]
+            : req.query.name === 'one'
+              ? [{ id: 'n1' }]
+              : [],
+      });
+    });
+    const l = await listen(app);
+    try {
+      const site = {
+        endpoint: (type: string) =>
+          type === 'network'
+            ? l.url
+            : (() => {
+                throw new Error('no');
+              })(),
+      } as unknown as SiteContext;
+      const api = new CloudApi(site, 'SECRET-TOKEN-123', 'p', new AbortController().signal);
+      const err = (await api
+        .call('network', 'POST', '/networks', { network: {} })
+        .catch((e: unknown) => e)) as ResourceFailure;
+      expect(err).toBeInstanceOf(ResourceFailure);
+      expect(err.kind).toBe('Conflict');
+      expect(err.message).toBe('quota exceeded for *** (HTTP 409)');
+      expect(await api.neutronId('network', 'one')).toBe('n1');
+      await expect(api.neutronId('network', 'twice')).rejects.toThrow(/Multiple physical resources/);
+      await expect(api.neutronId('network', 'none')).rejects.toThrow(
+        'The network (none) could not be found.',
+      );
+      expect(api.has('image')).toBe(false);
+    } finally {
+      await l.close();
+    }
   });
 });
