@@ -275,8 +275,9 @@ export class HeatEngine {
     this.#run(stack, caller.token, async (signal) => {
       stack.graph = oldGraph;
       const err = await this.#backward(stack, caller.token, doomed, signal);
-      stack.graph = graph;
+      // On failure the old resources are still there: keep their graph so a later delete orders them.
       if (err) return this.#setStack(stack, 'UPDATE', 'FAILED', err);
+      stack.graph = graph;
       const resources = new Map<string, StackResource>();
       for (const n of order) {
         const prev = old.get(n);
