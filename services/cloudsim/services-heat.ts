@@ -1,0 +1,4 @@
+/** Heat's registration in the simulated cloud. */
+import { heatService } from './heat/service.js';
+
+export const heatServices = [heatService];
