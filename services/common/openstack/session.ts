@@ -379,7 +379,8 @@ export class KeystoneSession {
         body: body as BodyInit | undefined,
         signal,
         dispatcher: this.#dispatcher,
-        ...(streaming ? { duplex: 'half' as const } : {}),
+        // redirect 'error': undici otherwise keeps every uploaded chunk in memory so it could replay the body on a redirect.
+        ...(streaming ? { duplex: 'half' as const, redirect: 'error' as const } : {}),
       });
     } catch (err) {
       const code = (err as { cause?: { code?: string } }).cause?.code;
