@@ -5,6 +5,7 @@
  */
 import type { Knex } from 'knex';
 import * as m001 from './20261126000001_initial.js';
+import * as m002 from './20261126000002_protection.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -13,4 +14,5 @@ export interface Migration {
 
 export const migrations: ReadonlyArray<readonly [name: string, migration: Migration]> = [
   ['20261126000001_initial', m001],
+  ['20261126000002_protection', m002],
 ];

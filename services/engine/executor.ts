@@ -10,7 +10,7 @@ import type { Knex } from 'knex';
 import type { Logger } from '../common/log.js';
 import { isTransient, type StepContext } from './plugin-api.js';
 import type { LoadedPlugin } from './plugins/loader.js';
-import { type Claim, ClaimedExecution, ClaimLostError, type StepRow } from './store.js';
+import { type Claim, ClaimedExecution, ClaimLostError, type ExecutionRow, type StepRow } from './store.js';
 
 /** Which plugin hook each execution kind calls on its steps. */
 export const HOOK_OF_KIND: Record<string, 'protect' | 'recover' | 'delete' | 'verify'> = {
@@ -28,11 +28,37 @@ export interface ExecutorSettings {
   retryBackoffMs: number;
 }
 
+/**
+ * What an execution kind adds to the generic machinery: the context its
+ * steps need (site clients, the bank), per-step extras, and what happens
+ * once the outcome is known (e.g. a checkpoint becomes available or error).
+ */
+export interface ExecutionKindHooks {
+  /** Made once per run (also after a takeover); a throw fails the execution with that message. */
+  prepare?(execution: ExecutionRow, log: Logger): Promise<PreparedRun>;
+  /** Called with the outcome before the execution's final status is written; idempotent. */
+  finished?(
+    execution: ExecutionRow,
+    outcome: { status: 'succeeded' | 'failed' | 'cancelled'; error: string | null },
+    prepared: PreparedRun | undefined,
+    log: Logger,
+  ): Promise<void>;
+}
+
+export interface PreparedRun {
+  /** Merged into every step's context. */
+  context: Record<string, unknown>;
+  /** Extras for one step (e.g. what its protect step saved). */
+  stepContext?(step: StepRow): Record<string, unknown>;
+  close?(): Promise<void>;
+}
+
 export interface ExecutorDeps {
   db: Knex;
   plugins: Map<string, LoadedPlugin>;
   settings: ExecutorSettings;
   log: Logger;
+  kinds?: Record<string, ExecutionKindHooks>;
 }
 
 export type StopReason = 'cancel' | 'shutdown' | 'lost';
@@ -129,8 +155,17 @@ export async function runExecution(
 
   let firstFailure: string | undefined;
   let fatal: unknown;
+  const kindHooks = deps.kinds?.[row.kind];
+  let prepared: PreparedRun | undefined;
   try {
     if (!HOOK_OF_KIND[row.kind]) firstFailure = `unknown execution kind ${row.kind}`;
+    else if (kindHooks?.prepare && !running.stopReason) {
+      try {
+        prepared = await kindHooks.prepare(row, log);
+      } catch (err) {
+        firstFailure = `cannot start the ${row.kind}: ${(err as Error).message}`;
+      }
+    }
     const inFlight = new Map<string, Promise<void>>();
     const byName = new Map(steps.map((s) => [s.name, s]));
     const ready = () =>
@@ -181,7 +216,11 @@ export async function runExecution(
           },
         };
         try {
-          const result = await hook(ctx);
+          const result = await hook({
+            ...ctx,
+            ...prepared?.context,
+            ...prepared?.stepContext?.(step),
+          } as never);
           if (signal.aborted) throw signal.reason;
           await exec.updateStep(step.id, {
             status: 'succeeded',
@@ -263,14 +302,23 @@ export async function runExecution(
       log.info('released the execution for another engine (shutting down)');
       return;
     }
+    const ended = async (status: 'succeeded' | 'failed' | 'cancelled', error: string | null) => {
+      try {
+        await kindHooks?.finished?.(row, { status, error }, prepared, log);
+      } catch (err) {
+        log.error({ err: (err as Error).message }, `finishing the ${row.kind} failed`);
+      }
+    };
     if (running.stopReason === 'cancel') {
       await exec.finishSteps(['pending', 'running'], 'cancelled');
+      await ended('cancelled', null);
       await exec.finish('cancelled', { error: null, progress: overall() });
       log.info('execution cancelled');
       return;
     }
     if (firstFailure) {
       await exec.finishSteps(['pending'], 'skipped');
+      await ended('failed', firstFailure);
       await exec.finish('failed', { error: firstFailure, progress: overall() });
       log.error({ err: firstFailure }, 'execution failed');
       return;
@@ -279,10 +327,12 @@ export async function runExecution(
     if (unfinished.length > 0) {
       // Only possible with a dependency on a step that can never succeed.
       const msg = `steps could not run: ${unfinished.map((s) => s.name).join(', ')}`;
+      await ended('failed', msg);
       await exec.finish('failed', { error: msg, progress: overall() });
       return;
     }
     await exec.setProgress(100, detail());
+    await ended('succeeded', null);
     await exec.finish('succeeded', { progress: 100, result: { steps: steps.length } });
     log.info('execution succeeded');
   } catch (err) {
@@ -293,5 +343,6 @@ export async function runExecution(
     throw err;
   } finally {
     clearInterval(heartbeat);
+    await prepared?.close?.().catch(() => undefined);
   }
 }

@@ -1,3 +1,11 @@
+import type { Readable } from 'node:stream';
+import type { CinderClient } from '../common/openstack/cinder.js';
+import type { GlanceClient } from '../common/openstack/glance.js';
+import type { HeatClient } from '../common/openstack/heat.js';
+import type { NeutronClient } from '../common/openstack/neutron.js';
+import type { NovaClient } from '../common/openstack/nova.js';
+import type { SwiftClient } from '../common/openstack/swift.js';
+
 /**
  * The plugin API: the one module an action plugin imports from Dragon.
  * A plugin is a folder with `manifest.json` and an entry module whose default
@@ -46,13 +54,83 @@ export interface StepContext {
   signal: AbortSignal;
 }
 
+/** The OpenStack clients of one site, acting for the tenant (trust-scoped). */
+export interface SiteClients {
+  /** The site's name in Dragon (`[site:NAME]` or a registered site). */
+  name: string;
+  region: string;
+  projectId: string;
+  nova: NovaClient;
+  cinder: CinderClient;
+  glance: GlanceClient;
+  neutron: NeutronClient;
+  heat: HeatClient;
+  swift: SwiftClient;
+}
+
+/** What was written into the bank: every object is listed in the manifest with its size and SHA-256. */
+export interface BankObject {
+  name: string;
+  size: number;
+  sha256: string;
+}
+
+/** The checkpoint's Swift container at the backup site, as a plugin sees it while protecting. */
+export interface BankWriter {
+  readonly container: string;
+  /** Streams data into the bank (large data becomes a Static Large Object); size and SHA-256 are computed on the way. */
+  put(
+    name: string,
+    data: Readable | Buffer | string,
+    opts?: { size?: number; contentType?: string },
+  ): Promise<BankObject>;
+  putJson(name: string, value: unknown): Promise<BankObject>;
+}
+
+/** The checkpoint as a plugin sees it while recovering, verifying or deleting. */
+export interface BankReader {
+  readonly container: string;
+  /** The object's bytes; the stream errors if they do not hash to the manifest's SHA-256. */
+  get(name: string): Promise<Readable>;
+  getJson<T = unknown>(name: string): Promise<T>;
+  /** The manifest's record of an object. */
+  stat(name: string): BankObject | undefined;
+  list(prefix?: string): BankObject[];
+}
+
+/** A protect step: at the primary, produce data into the bank and return what recovery needs. */
+export interface ProtectContext extends StepContext {
+  primary: SiteClients;
+  backup: SiteClients;
+  bank: BankWriter;
+  checkpointId: string;
+}
+
+/** A recover step: at the backup site, make the saved data usable; return the values the template needs. */
+export interface RecoverContext extends StepContext {
+  backup: SiteClients;
+  bank: BankReader;
+  checkpointId: string;
+  /** What this resource's protect step returned. */
+  saved: Record<string, unknown>;
+}
+
+/** Delete (after a checkpoint is removed) and verify steps read the bank and may touch both sites. */
+export interface CheckpointContext extends StepContext {
+  primary?: SiteClients;
+  backup: SiteClients;
+  bank: BankReader;
+  checkpointId: string;
+  saved: Record<string, unknown>;
+}
+
 export type Hook = (ctx: StepContext) => Promise<unknown>;
 
 export interface ActionPlugin {
-  protect?: Hook;
-  recover?: Hook;
-  delete?: Hook;
-  verify?: Hook;
+  protect?: (ctx: ProtectContext) => Promise<unknown>;
+  recover?: (ctx: RecoverContext) => Promise<unknown>;
+  delete?: (ctx: CheckpointContext) => Promise<unknown>;
+  verify?: (ctx: CheckpointContext) => Promise<unknown>;
 }
 
 /** Throw this for failures worth retrying (timeouts, 503s): the engine retries with backoff. */

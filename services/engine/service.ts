@@ -10,7 +10,12 @@ import { internalContext } from '../common/context.js';
 import { getLogger, type Logger } from '../common/log.js';
 import { ENGINE_TOPIC, type RpcServerHandle, type Transport } from '../common/rpc/types.js';
 import { recordService } from '../common/services-table.js';
-import { type ExecutorSettings, RunningExecution, runExecution } from './executor.js';
+import {
+  type ExecutionKindHooks,
+  type ExecutorSettings,
+  RunningExecution,
+  runExecution,
+} from './executor.js';
 import { describePlugins, type LoadedPlugin, loadPlugins } from './plugins/loader.js';
 import { type Claim, claimExecution } from './store.js';
 
@@ -38,12 +43,17 @@ export class Engine {
     readonly db: Knex,
     readonly transport: Transport,
     readonly settings: EngineSettings,
+    /** Execution kinds with their context and outcome hooks (protect, recover, ...). */
+    readonly kinds: Record<string, ExecutionKindHooks> = {},
+    /** Built-in actions (template builder, manifest writer) beside the plugins found on disk. */
+    readonly builtins: LoadedPlugin[] = [],
   ) {
     this.log = getLogger('dragon-engine', { host: settings.host });
   }
 
   async start(): Promise<void> {
     const { plugins } = await loadPlugins(this.settings.pluginDirectories, this.log);
+    for (const b of this.builtins) plugins.set(b.manifest.name, b);
     this.plugins = plugins;
     await this.#heartbeatService();
     this.#heartbeatTimer = setInterval(() => {
@@ -130,7 +140,8 @@ export class Engine {
       host: this.settings.host,
       binary: 'dragon-engine',
       version: this.settings.version,
-      plugins: describePlugins(this.plugins),
+      // Built-in steps are machinery, not actions a tenant can choose.
+      plugins: describePlugins(new Map([...this.plugins].filter(([, p]) => !this.builtins.includes(p)))),
     });
   }
 
