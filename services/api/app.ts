@@ -15,6 +15,7 @@ import { errorHandler, notFound } from './middleware/errors.js';
 import { microversion } from './middleware/microversion.js';
 import { requestId } from './middleware/request-id.js';
 import { actionRoutes } from './routes/actions.js';
+import { checkpointRoutes } from './routes/checkpoints.js';
 import { executionRoutes } from './routes/executions.js';
 import { healthcheck } from './routes/healthcheck.js';
 import { policyRoutes } from './routes/policies.js';
@@ -44,6 +45,7 @@ export function createApp(deps: ApiDeps): express.Express {
   v1.use(policyRoutes(deps));
   v1.use(resourceRoutes(deps));
   v1.use(executionRoutes(deps));
+  v1.use(checkpointRoutes(deps));
   v1.use(serviceRoutes(deps));
   app.use('/v1', v1);
 

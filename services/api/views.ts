@@ -2,7 +2,9 @@
  * View builders: database rows to the REST representation of api-v1.md.
  * Only documented fields leave the API (no claim tokens, no request ids).
  */
+
 import type { ActionInfo } from '../common/objects/actions.js';
+import type { CheckpointRow } from '../common/objects/checkpoints.js';
 import type { ExecutionRow, StepRow } from '../common/objects/executions.js';
 import type { PolicyRow } from '../common/objects/policies.js';
 import type { ResourceRow } from '../common/objects/resources.js';
@@ -107,5 +109,25 @@ export function serviceView(s: ServiceRow, heartbeatIntervalSeconds: number, now
       : [],
     last_heartbeat_at: isoTime(s.last_heartbeat_at),
     created_at: isoTime(s.created_at),
+  };
+}
+
+export function checkpointView(c: CheckpointRow) {
+  return {
+    id: c.id,
+    policy_id: c.policy_id,
+    policy_name: c.policy_name,
+    project_id: c.project_id,
+    execution_id: c.execution_id,
+    site: c.site,
+    container: c.container || null,
+    status: c.status,
+    size_bytes: Number(c.size_bytes),
+    object_count: c.object_count,
+    summary: c.summary,
+    error: c.error,
+    created_at: isoTime(c.created_at),
+    updated_at: isoTime(c.updated_at),
+    finished_at: isoTime(c.finished_at),
   };
 }

@@ -180,6 +180,18 @@ export async function runExecution(
       const stepLog = log.child({ step: step.name, action: step.action });
       const plugin = plugins.get(step.action);
       const hook = plugin?.impl[HOOK_OF_KIND[row.kind]];
+      if (plugin && !hook && (HOOK_OF_KIND[row.kind] === 'delete' || HOOK_OF_KIND[row.kind] === 'verify')) {
+        // delete and verify are optional hooks: an action without one has nothing to do there.
+        await exec.updateStep(step.id, {
+          status: 'succeeded',
+          progress: 100,
+          result: { skipped: 'not implemented by the action' },
+          finished_at: new Date(),
+        });
+        step.status = 'succeeded';
+        progress.set(step.id, 100);
+        return;
+      }
       if (!plugin || !hook) {
         const why = !plugin
           ? `action ${step.action} is not loaded on engine ${settings.host}`
