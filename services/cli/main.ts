@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { registerActionCommands } from './commands/action.js';
+import { registerCheckpointCommands, registerProtectCommand } from './commands/checkpoint.js';
 import { registerExecutionCommands } from './commands/execution.js';
 import { registerPolicyCommands } from './commands/policy.js';
 import { registerPolicyResourceCommands } from './commands/policy-resource.js';
@@ -78,9 +79,11 @@ export function buildProgram(io: CliIo): Command {
 
   const policy = program.command('policy').description('Workload policies');
   registerPolicyCommands(policy, ctx);
+  registerProtectCommand(policy, ctx);
   registerPolicyResourceCommands(policy, ctx);
   registerActionCommands(program.command('action').description('Protection actions'), ctx);
   registerExecutionCommands(program.command('execution').description('Executions'), ctx);
+  registerCheckpointCommands(program.command('checkpoint').description('Checkpoints (recovery points)'), ctx);
   registerServiceCommands(program.command('service').description('Dragon services'), ctx);
   return program;
 }
