@@ -102,7 +102,8 @@ export function registerCheckpointCommands(checkpoint: Command, ctx: CommandCont
     .option('--wait', 'wait until it is gone')
     .action(async (id: string, opts: { wait?: boolean }) => {
       const client = await ctx.client();
-      const answer = await client.delete<{ execution_id: string }>(
+      const answer = await client.request<{ execution_id: string }>(
+        'DELETE',
         `/v1/checkpoints/${encodeURIComponent(id)}`,
       );
       if (opts.wait && answer?.execution_id) await waitAndReport(ctx, answer.execution_id);
