@@ -7,52 +7,29 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import type {
+  ExecutionRow as ExecutionRecord,
+  ExecutionStatus,
+  StepRow as StepRecord,
+} from '../common/objects/executions.js';
 
-export type ExecutionStatus = 'pending' | 'running' | 'cancelling' | 'succeeded' | 'failed' | 'cancelled';
+export type { ExecutionStatus };
+
 export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
 export const FINAL_EXECUTION: readonly ExecutionStatus[] = ['succeeded', 'failed', 'cancelled'];
 
-export interface ExecutionRow {
-  id: string;
-  kind: string;
-  status: ExecutionStatus;
-  progress: number;
-  progress_detail: Record<string, unknown>;
-  error: string | null;
-  policy_id: string | null;
-  project_id: string;
-  user_id: string | null;
+/** The row as the engine sees it: the API's view plus the claim bookkeeping. */
+export interface ExecutionRow extends ExecutionRecord {
   request_id: string | null;
-  params: Record<string, unknown>;
-  result: unknown;
-  claimed_by: string | null;
   claim_token: string | null;
   claims: number;
   heartbeat_at: Date | null;
-  cancel_requested: boolean;
-  created_at: Date;
-  updated_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
 }
 
-export interface StepRow {
-  id: string;
-  execution_id: string;
-  name: string;
-  resource_id: string | null;
-  resource_type: string | null;
-  action: string;
-  depends_on: string[];
-  params: Record<string, unknown>;
+export interface StepRow extends StepRecord {
   status: StepStatus;
-  progress: number;
-  error: string | null;
-  result: unknown;
-  attempts: number;
+  params: Record<string, unknown>;
   claimed_by: string | null;
-  started_at: Date | null;
-  finished_at: Date | null;
 }
 
 export interface NewStep {
