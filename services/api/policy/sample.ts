@@ -5,28 +5,16 @@
  * committed etc/dragon/policy.yaml.sample is stale.
  */
 import { writeFileSync } from 'node:fs';
+import { wrapWords } from '../../common/text.js';
 import { dragonDefaults } from './defaults.js';
 import type { RuleDefault } from './types.js';
-
-function wrap(text: string, width = 70): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/).filter(Boolean)) {
-    if (line && line.length + word.length + 1 > width) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) lines.push(line);
-  return lines;
-}
 
 const entry = (name: string, check: string) => `${JSON.stringify(name)}: ${JSON.stringify(check)}`;
 
 export function renderPolicySample(defaults: readonly RuleDefault[] = dragonDefaults): string {
   const out: string[] = [];
   for (const rule of defaults) {
-    for (const line of wrap(rule.description)) out.push(`# ${line}`);
+    for (const line of wrapWords(rule.description, 70)) out.push(`# ${line}`);
     for (const op of rule.operations) out.push(`# ${op.method}  ${op.path}`);
     if (rule.scopeTypes.length > 0) out.push(`# Intended scope(s): ${rule.scopeTypes.join(', ')}`);
     out.push(`#${entry(rule.name, rule.checkString)}`);
@@ -36,7 +24,7 @@ export function renderPolicySample(defaults: readonly RuleDefault[] = dragonDefa
       const note =
         `${entry(old.name, old.checkString)} has been deprecated since ${old.since} in favor of ` +
         `${entry(rule.name, rule.checkString)}. ${old.reason}`;
-      for (const line of wrap(note)) out.push(`# ${line}`);
+      for (const line of wrapWords(note, 70)) out.push(`# ${line}`);
     }
     out.push('');
   }

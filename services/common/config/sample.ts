@@ -1,18 +1,6 @@
+import { wrapWords } from '../text.js';
 import { formatDefault } from './parse.js';
 import type { OptGroup } from './types.js';
-
-function wrap(text: string, width = 76): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/).filter(Boolean)) {
-    if (line && line.length + word.length + 1 > width) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) lines.push(line);
-  return lines;
-}
 
 /** The commented sample file, oslo-config-generator style. Deterministic: same declarations, same bytes. */
 export function renderSample(groups: readonly OptGroup[]): string {
@@ -20,11 +8,11 @@ export function renderSample(groups: readonly OptGroup[]): string {
   for (const group of groups) {
     const section = group.templated ? `${group.name}:NAME` : group.name;
     out.push(`[${section}]`, '');
-    for (const line of wrap(group.help)) out.push(`# ${line}`.trimEnd());
+    for (const line of wrapWords(group.help, 76)) out.push(`# ${line}`.trimEnd());
     out.push('');
     for (const [name, def] of Object.entries(group.opts)) {
       out.push('#');
-      for (const line of wrap(def.help)) out.push(`# ${line}`);
+      for (const line of wrapWords(def.help, 76)) out.push(`# ${line}`);
       const typeLine = def.type === 'enum' ? `string, one of: ${def.choices?.join(', ')}` : def.type;
       const range =
         def.min !== undefined || def.max !== undefined
