@@ -12,6 +12,7 @@ import {
   RemoteError,
   type RpcServerHandle,
   RpcTimeoutError,
+  replyWithin,
   type Target,
   type Transport,
 } from './types.js';
@@ -56,18 +57,7 @@ export class InProcessTransport implements Transport {
       throw new RpcTimeoutError(
         `no server listening on ${target.topic}${target.server ? `.${target.server}` : ''}`,
       );
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new RpcTimeoutError(`timed out waiting for a reply to ${method}`)),
-        timeoutMs,
-      );
-    });
-    try {
-      return (await Promise.race([this.#dispatch(l, method, args, ctx), timeout])) as T;
-    } finally {
-      clearTimeout(timer);
-    }
+    return replyWithin<T>(this.#dispatch(l, method, args, ctx), timeoutMs, method);
   }
 
   async listen(topic: string, server: string, endpoints: Endpoints): Promise<RpcServerHandle> {

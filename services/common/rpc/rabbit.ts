@@ -30,7 +30,7 @@ import {
   EXCHANGE,
   RemoteError,
   type RpcServerHandle,
-  RpcTimeoutError,
+  replyWithin,
   type Target,
   type Transport,
 } from './types.js';
@@ -134,18 +134,10 @@ export class RabbitTransport implements Transport {
     const reply = new Promise<unknown>((resolve, reject) => this.#pending.set(msgId, { resolve, reject }));
     // The reply may arrive before the publisher confirm; it is awaited below, so mark it handled now.
     reply.catch(() => undefined);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new RpcTimeoutError(`timed out after ${timeoutMs} ms waiting for a reply to ${method}`)),
-        timeoutMs,
-      );
-    });
     try {
       await this.#publish(target, msg);
-      return (await Promise.race([reply, timeout])) as T;
+      return await replyWithin<T>(reply, timeoutMs, method);
     } finally {
-      clearTimeout(timer);
       this.#pending.delete(msgId);
     }
   }

@@ -61,3 +61,19 @@ export class RemoteError extends Error {
 
 export const ENGINE_TOPIC = 'dragon-engine';
 export const EXCHANGE = 'dragon';
+
+/** Waits for an RPC reply for at most `timeoutMs`, then rejects with RpcTimeoutError naming the method. */
+export async function replyWithin<T>(reply: Promise<unknown>, timeoutMs: number, method: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new RpcTimeoutError(`timed out after ${timeoutMs} ms waiting for a reply to ${method}`)),
+      timeoutMs,
+    );
+  });
+  try {
+    return (await Promise.race([reply, timeout])) as T;
+  } finally {
+    clearTimeout(timer);
+  }
+}
