@@ -1,0 +1,264 @@
+/**
+ * The execution kinds of protection — protect, verify, delete_checkpoint —
+ * as hooks on the generic engine: what their steps get in their context
+ * (site clients acting through the policy's trust, the checkpoint's bank),
+ * the built-in steps that end a protect (template, manifest), and what the
+ * outcome does to the checkpoint row and its container.
+ */
+import type { Knex } from 'knex';
+import type { Config } from '../../common/config/index.js';
+import type { Logger } from '../../common/log.js';
+import {
+  type CheckpointRow,
+  MANIFEST_ACTION,
+  REMOVE_CONTAINER_ACTION,
+  TEMPLATE_ACTION,
+  TEMPLATE_STEP,
+  VERIFY_ACTION,
+} from '../../common/objects/checkpoints.js';
+import type { PolicyRow } from '../../common/objects/policies.js';
+import { CheckpointBankWriter, deleteCheckpoint, openCheckpoint, TEMPLATE_OBJECT } from '../bank/index.js';
+import type { ExecutionKindHooks, PreparedRun } from '../executor.js';
+import type { ActionPlugin, CheckpointContext, ProtectContext } from '../plugin-api.js';
+import type { LoadedPlugin } from '../plugins/loader.js';
+import { type OpenSiteClients, siteClientsFor } from '../sites.js';
+import type { ExecutionRow } from '../store.js';
+import { buildWorkloadTemplate, validateWorkloadTemplate } from './template/index.js';
+
+interface Deps {
+  conf: Config;
+  db: Knex;
+}
+
+async function load(db: Knex, row: ExecutionRow): Promise<{ policy: PolicyRow; checkpoint: CheckpointRow }> {
+  const checkpoint = (await db('checkpoints').where({ id: row.params.checkpoint_id }).first()) as CheckpointRow | undefined;
+  if (!checkpoint) throw new Error(`checkpoint ${String(row.params.checkpoint_id)} no longer exists`);
+  const policy = (await db('policies').where({ id: checkpoint.policy_id ?? row.policy_id }).first()) as PolicyRow | undefined;
+  if (!policy) throw new Error(`the policy of checkpoint ${checkpoint.id} no longer exists`);
+  return { policy, checkpoint };
+}
+
+async function openSites(deps: Deps, policy: PolicyRow, row: ExecutionRow, log: Logger, withPrimary: boolean) {
+  const open = (siteName: string) =>
+    siteClientsFor({
+      conf: deps.conf,
+      db: deps.db,
+      siteName,
+      projectId: policy.project_id,
+      trustId: policy.trust_id,
+      logger: log,
+      globalRequestId: row.request_id ?? undefined,
+    });
+  const backup = await open(policy.backup_site ?? '');
+  let primary: OpenSiteClients | undefined;
+  if (withPrimary) {
+    try {
+      primary = await open(policy.primary_site ?? '');
+    } catch (err) {
+      await backup.close();
+      throw err;
+    }
+  }
+  return { primary, backup, close: async () => void (await Promise.allSettled([primary?.close(), backup.close()])) };
+}
+
+/** Results of every succeeded step of an execution, by step name. */
+async function stepResults(db: Knex, executionId: string): Promise<Record<string, unknown>> {
+  const rows = await db('execution_steps').where({ execution_id: executionId, status: 'succeeded' }).orderBy('name');
+  return Object.fromEntries(rows.map((r: { name: string; result: unknown }) => [r.name, r.result]));
+}
+
+function builtin(name: string, description: string, impl: ActionPlugin): LoadedPlugin {
+  return {
+    manifest: { name, resource_type: 'Dragon::Builtin', version: '1', description, options_schema: {}, entry: '' },
+    dir: '(built in)',
+    impl,
+  };
+}
+
+export function protectionKinds(deps: Deps): { kinds: Record<string, ExecutionKindHooks>; builtins: LoadedPlugin[] } {
+  const { db } = deps;
+
+  const protect: ExecutionKindHooks = {
+    async prepare(row, log): Promise<PreparedRun> {
+      const { policy, checkpoint } = await load(db, row);
+      const sites = await openSites(deps, policy, row, log, true);
+      try {
+        let bank: CheckpointBankWriter;
+        if (!checkpoint.container) {
+          bank = await CheckpointBankWriter.create({
+            swift: sites.backup.swift,
+            policy: { id: policy.id, name: policy.name },
+            projectId: policy.project_id,
+            checkpointId: checkpoint.id,
+            date: new Date(checkpoint.created_at),
+          });
+          await db('checkpoints').where({ id: checkpoint.id }).update({ container: bank.container, updated_at: new Date() });
+        } else {
+          // Taken over from another engine: continue in the same container.
+          bank = await CheckpointBankWriter.resume({ swift: sites.backup.swift, container: checkpoint.container });
+        }
+        const context: Omit<ProtectContext, keyof import('../plugin-api.js').StepContext> & Record<string, unknown> = {
+          primary: sites.primary!,
+          backup: sites.backup,
+          bank,
+          checkpointId: checkpoint.id,
+          policy,
+        };
+        return { context, close: sites.close };
+      } catch (err) {
+        await sites.close();
+        throw err;
+      }
+    },
+    async finished(row, outcome, prepared, log) {
+      const checkpointId = String(row.params.checkpoint_id);
+      const bank = prepared?.context.bank as CheckpointBankWriter | undefined;
+      const now = new Date();
+      if (outcome.status === 'succeeded') {
+        const manifest = (await stepResults(db, row.id))['zz-manifest'] as { total_size?: number; object_count?: number };
+        await db('checkpoints')
+          .where({ id: checkpointId })
+          .update({
+            status: 'available',
+            size_bytes: manifest?.total_size ?? 0,
+            object_count: manifest?.object_count ?? 0,
+            error: null,
+            updated_at: now,
+            finished_at: now,
+          });
+        return;
+      }
+      const reason = outcome.status === 'cancelled' ? 'cancelled' : (outcome.error ?? 'failed');
+      // A half-written checkpoint is never offered for recovery: marked in the bank, and removed on cancel.
+      if (bank) {
+        if (outcome.status === 'cancelled') {
+          await deleteCheckpoint({ swift: bank.swift, container: bank.container }).catch((err) =>
+            log.warn({ err: (err as Error).message }, 'could not remove the cancelled checkpoint container'),
+          );
+        } else {
+          await bank.markError(reason).catch((err) =>
+            log.warn({ err: (err as Error).message }, 'could not mark the checkpoint container as failed'),
+          );
+        }
+      }
+      await db('checkpoints')
+        .where({ id: checkpointId })
+        .update({ status: outcome.status === 'cancelled' ? 'deleted' : 'error', error: reason, updated_at: now, finished_at: now });
+    },
+  };
+
+  /** Verify and delete read the bank at the backup site; delete also gives each action what its protect saved. */
+  const checkpointRun = (withWriterless: 'verify' | 'delete'): ExecutionKindHooks['prepare'] =>
+    async (row, log) => {
+      const { policy, checkpoint } = await load(db, row);
+      const sites = await openSites(deps, policy, row, log, withWriterless === 'delete');
+      try {
+        const bank = checkpoint.container
+          ? await openCheckpoint({ swift: sites.backup.swift, container: checkpoint.container }).catch((err) => {
+              if (withWriterless === 'verify') throw err;
+              return undefined; // deleting an incomplete checkpoint: nothing to read, the container still goes
+            })
+          : undefined;
+        const saved = checkpoint.execution_id ? await stepResults(db, checkpoint.execution_id) : {};
+        return {
+          context: { primary: sites.primary, backup: sites.backup, bank, checkpointId: checkpoint.id, checkpoint },
+          stepContext: (step) => ({ saved: (saved[step.name] as Record<string, unknown>) ?? {} }),
+          close: sites.close,
+        };
+      } catch (err) {
+        await sites.close();
+        throw err;
+      }
+    };
+
+  const verify: ExecutionKindHooks = { prepare: checkpointRun('verify') };
+
+  const deleteCheckpointKind: ExecutionKindHooks = {
+    prepare: checkpointRun('delete'),
+    async finished(row, outcome) {
+      const now = new Date();
+      await db('checkpoints')
+        .where({ id: String(row.params.checkpoint_id) })
+        .update(
+          outcome.status === 'succeeded'
+            ? { status: 'deleted', updated_at: now, finished_at: now }
+            : { status: 'error', error: `delete ${outcome.status}: ${outcome.error ?? ''}`, updated_at: now },
+        );
+    },
+  };
+
+  const builtins = [
+    builtin(TEMPLATE_ACTION, 'Writes the Heat template of the workload into the checkpoint.', {
+      async protect(ctx) {
+        const policy = (ctx as ProtectContext & { policy: PolicyRow }).policy;
+        const resources = await db('policy_resources').where({ policy_id: policy.id }).orderBy('resource_id');
+        const template = await buildWorkloadTemplate(
+          resources.map((r: { resource_id: string; resource_type: string }) => ({
+            resource_id: r.resource_id,
+            resource_type: r.resource_type,
+          })) as never,
+          ctx.primary,
+        );
+        ctx.progress(50);
+        // The template must be usable where it will be used: validated by the backup site's Heat now.
+        await validateWorkloadTemplate(template, ctx.backup);
+        await ctx.bank.put(TEMPLATE_OBJECT, template.template, { contentType: 'application/x-yaml' });
+        return { object: TEMPLATE_OBJECT, parameters: template.parameters, graph: template.graph };
+      },
+    }),
+    builtin(MANIFEST_ACTION, 'Writes manifest.json, last: the checkpoint becomes usable.', {
+      async protect(ctx) {
+        const c = ctx as ProtectContext & { policy: PolicyRow };
+        const bank = c.bank as CheckpointBankWriter;
+        const results = await stepResults(db, ctx.executionId);
+        const template = results[TEMPLATE_STEP] as { object: string; parameters: Record<string, unknown>; graph: unknown[] };
+        const resources = await db('policy_resources').where({ policy_id: c.policy.id }).orderBy('resource_id');
+        const steps = Object.fromEntries(Object.entries(results).filter(([name]) => !name.startsWith('zz-')));
+        const manifest = await bank.writeManifest({
+          policy: {
+            id: c.policy.id,
+            name: c.policy.name,
+            description: c.policy.description,
+            project_id: c.policy.project_id,
+            primary_site: c.policy.primary_site ?? undefined,
+            backup_site: c.policy.backup_site ?? undefined,
+            resources: resources.map((r: Record<string, unknown>) => ({
+              resource_id: r.resource_id,
+              resource_type: r.resource_type,
+              resource_name: r.resource_name,
+              action: r.action,
+              options: r.options,
+              required: r.required,
+            })),
+          },
+          graph: template.graph,
+          steps,
+          template: { object: template.object, parameters: template.parameters },
+        });
+        return { total_size: manifest.total_size, object_count: manifest.objects.length };
+      },
+    }),
+    builtin(VERIFY_ACTION, 'Re-reads every object of a checkpoint and compares SHA-256 and size.', {
+      async verify(ctx: CheckpointContext) {
+        const bank = ctx.bank as unknown as { verify(): Promise<{ ok: boolean; problems: Array<{ object: string; problem: string }> }> };
+        const result = await bank.verify();
+        if (!result.ok) {
+          throw new Error(
+            `checkpoint ${ctx.checkpointId} is damaged: ${result.problems.map((p) => `${p.object} (${p.problem})`).join(', ')}`,
+          );
+        }
+        return result;
+      },
+    }),
+    builtin(REMOVE_CONTAINER_ACTION, "Removes the checkpoint's container from the bank.", {
+      async delete(ctx: CheckpointContext) {
+        const c = ctx as CheckpointContext & { checkpoint: CheckpointRow };
+        if (c.checkpoint.container) await deleteCheckpoint({ swift: ctx.backup.swift, container: c.checkpoint.container });
+        return { container: c.checkpoint.container || null };
+      },
+    }),
+  ];
+
+  return { kinds: { protect, verify, delete_checkpoint: deleteCheckpointKind }, builtins };
+}
