@@ -1,0 +1,114 @@
+/**
+ * The checkpoints of an account, found from the bank alone (container
+ * metadata and manifests, no database), so a workload can be recovered even
+ * when the Dragon that protected it is gone; and their removal.
+ */
+import type { SwiftClient } from '../../common/openstack/swift.js';
+import { type BankStatus, MANIFEST_OBJECT, type Manifest, META, metaKey } from './format.js';
+import { segmentContainerName } from './names.js';
+import { readManifest } from './reader.js';
+import { markStatus } from './writer.js';
+
+export interface BankCheckpointSummary {
+  container: string;
+  checkpointId: string;
+  formatVersion: number;
+  projectId: string;
+  policy: { id: string; name: string };
+  status: BankStatus | string;
+  statusReason?: string;
+  createdAt?: string;
+  /** From the manifest, when there is one. */
+  resourceCount?: number;
+  totalSize?: number;
+  objectCount?: number;
+  /** Whether recovery may use it; `reason` says why not. */
+  usable: boolean;
+  reason?: string;
+}
+
+/**
+ * Lists the account's checkpoint containers (those with Dragon metadata),
+ * optionally of one project, oldest first. Each is checked cheaply: status,
+ * manifest present and readable, every object of the manifest present in
+ * the container listing. Bytes are not re-read (that is verify's job).
+ */
+export async function listCheckpointsInBank(opts: {
+  swift: SwiftClient;
+  projectId?: string;
+}): Promise<BankCheckpointSummary[]> {
+  const { swift } = opts;
+  const out: BankCheckpointSummary[] = [];
+  for (const entry of await swift.listContainers()) {
+    const info = await swift.containerInfo(entry.name);
+    const meta = info?.metadata;
+    if (!meta?.[metaKey(META.format)]) continue;
+    const projectId = meta[metaKey(META.project)] ?? '';
+    if (opts.projectId && projectId !== opts.projectId) continue;
+    const summary: BankCheckpointSummary = {
+      container: entry.name,
+      checkpointId: meta[metaKey(META.checkpointId)] ?? '',
+      formatVersion: Number(meta[metaKey(META.format)]),
+      projectId,
+      policy: { id: meta[metaKey(META.policyId)] ?? '', name: meta[metaKey(META.policyName)] ?? '' },
+      status: meta[metaKey(META.status)] ?? 'unknown',
+      statusReason: meta[metaKey(META.statusReason)],
+      createdAt: meta[metaKey(META.createdAt)],
+      usable: false,
+    };
+    out.push(summary);
+    let manifest: Manifest;
+    try {
+      manifest = await readManifest(swift, entry.name);
+    } catch (err) {
+      summary.reason = err instanceof Error ? err.message : String(err);
+      if (summary.status === 'error')
+        summary.reason = `status error${summary.statusReason ? `: ${summary.statusReason}` : ''}; ${summary.reason}`;
+      continue;
+    }
+    summary.resourceCount = Array.isArray(manifest.policy?.resources) ? manifest.policy.resources.length : 0;
+    summary.totalSize = manifest.total_size;
+    summary.objectCount = manifest.objects.length;
+    summary.createdAt = manifest.created_at ?? summary.createdAt;
+    if (summary.status !== 'available') {
+      summary.reason = `status ${summary.status}${summary.statusReason ? `: ${summary.statusReason}` : ''}`;
+      continue;
+    }
+    const present = new Set((await swift.listObjects(entry.name)).map((o) => o.name));
+    const missing = manifest.objects.map((o) => o.name).filter((n) => !present.has(n));
+    if (missing.length > 0) {
+      summary.reason = `objects missing: ${missing.join(', ')}`;
+      continue;
+    }
+    summary.usable = true;
+  }
+  return out.sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? ''));
+}
+
+/**
+ * Deletes a checkpoint from the bank: every object (the SLO segments with
+ * their container) and the container itself, with bulk deletes. Marked
+ * `deleting` first, so a checkpoint half removed is never taken as usable.
+ * Deleting one that is already gone succeeds.
+ */
+export async function deleteCheckpoint(opts: { swift: SwiftClient; container: string }): Promise<void> {
+  const { swift, container } = opts;
+  const segments = segmentContainerName(container);
+  const exists = await swift.containerInfo(container);
+  if (exists) await markStatus(swift, container, 'deleting');
+  // The manifest first: whatever happens next, the checkpoint is no longer complete.
+  if (exists) await swift.deleteObject(container, MANIFEST_OBJECT).catch(() => false);
+  const paths: string[] = [];
+  for (const c of [container, segments]) {
+    if (c !== container && !(await swift.containerInfo(c))) continue;
+    if (c === container && !exists) continue;
+    for (const o of await swift.listObjects(c)) paths.push(`${c}/${o.name}`);
+  }
+  const objects = await swift.bulkDelete(paths);
+  const containers = await swift.bulkDelete([container, segments]);
+  const errors = [...objects.errors, ...containers.errors];
+  if (errors.length > 0)
+    throw new Error(
+      `bank: deleting checkpoint ${container} failed: ${errors.map(([p, e]) => `${p}: ${e}`).join('; ')}`,
+    );
+}
