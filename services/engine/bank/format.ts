@@ -26,6 +26,13 @@ export const META = {
   statusReason: 'Dragon-Status-Reason',
 } as const;
 
+/**
+ * Object metadata item (`X-Object-Meta-Dragon-Sha256`) with the SHA-256 of
+ * the object's bytes, so a protect taken over by another engine can rebuild
+ * the manifest's object list from the container without re-reading.
+ */
+export const OBJECT_SHA256_META = 'Dragon-Sha256';
+
 /** `writing` until the manifest is in; `available` after; `error` when protect failed; `deleting` while removed. */
 export type BankStatus = 'writing' | 'available' | 'error' | 'deleting';
 

@@ -9,6 +9,7 @@ export {
   type ManifestInput,
   META,
   metaKey,
+  OBJECT_SHA256_META,
   TEMPLATE_OBJECT,
 } from './format.js';
 export { BankIntegrityError } from './hashing.js';

@@ -15,6 +15,8 @@ import {
   type Manifest,
   type ManifestInput,
   META,
+  metaKey,
+  OBJECT_SHA256_META,
 } from './format.js';
 import { HashingStream } from './hashing.js';
 import { createUniqueContainer, segmentContainerName, validateObjectName } from './names.js';
@@ -85,6 +87,49 @@ export class CheckpointBankWriter implements BankWriter {
     return new CheckpointBankWriter(swift, container, opts.checkpointId, createdAt, opts.segmentSize);
   }
 
+  /**
+   * Continues writing a checkpoint another engine started (a protect taken
+   * over): the objects already in the container are recorded again from
+   * their SHA-256 metadata; one without it (its writer stopped between the
+   * upload and the metadata) is re-read and hashed.
+   */
+  static async resume(opts: {
+    swift: SwiftClient;
+    container: string;
+    segmentSize?: number;
+  }): Promise<CheckpointBankWriter> {
+    const { swift, container } = opts;
+    const info = await swift.containerInfo(container);
+    const meta = info?.metadata ?? {};
+    if (!meta[metaKey(META.format)]) throw new Error(`bank: ${container} is not a checkpoint container`);
+    const status = meta[metaKey(META.status)];
+    if (status !== 'writing')
+      throw new Error(`bank: checkpoint ${container} is ${status}, not being written; it cannot be resumed`);
+    const writer = new CheckpointBankWriter(
+      swift,
+      container,
+      meta[metaKey(META.checkpointId)] ?? '',
+      meta[metaKey(META.createdAt)] ?? new Date().toISOString(),
+      opts.segmentSize,
+    );
+    for (const entry of await swift.listObjects(container)) {
+      if (entry.name === MANIFEST_OBJECT) continue;
+      const head = await swift.headObject(container, entry.name);
+      if (!head) continue;
+      let sha256 = head.metadata[metaKey(OBJECT_SHA256_META)];
+      let size = head.size;
+      if (!sha256) {
+        const hashing = new HashingStream();
+        for await (const _ of (await swift.getObject(container, entry.name)).stream.pipe(hashing)) {
+          // drained: only the hash and size matter
+        }
+        ({ sha256, size } = hashing.result());
+      }
+      writer.#objects.set(entry.name, { name: entry.name, size, sha256 });
+    }
+    return writer;
+  }
+
   /** The objects written so far, as the manifest will list them. */
   get objects(): BankObject[] {
     return [...this.#objects.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -121,12 +166,18 @@ export class CheckpointBankWriter implements BankWriter {
         }
         const { size, sha256 } = hashing.result();
         if (sent !== size) throw new Error(`sent ${sent} bytes but read ${size}`);
+        // Known only now that every byte went through: recorded on the object for a takeover.
+        await this.swift.setObjectMetadata(this.container, name, { [OBJECT_SHA256_META]: sha256 });
         object = { name, size, sha256 };
       } else {
         // A Buffer or string can be re-sent, so the client retries it on 5xx.
         const buf = typeof data === 'string' ? Buffer.from(data) : data;
-        const r = await this.swift.putObject(this.container, name, buf, putOpts);
-        object = { name, size: r.size, sha256: createHash('sha256').update(buf).digest('hex') };
+        const sha256 = createHash('sha256').update(buf).digest('hex');
+        const r = await this.swift.putObject(this.container, name, buf, {
+          ...putOpts,
+          metadata: { [OBJECT_SHA256_META]: sha256 },
+        });
+        object = { name, size: r.size, sha256 };
       }
       if (opts.size !== undefined && object.size !== opts.size)
         throw new Error(`${object.size} bytes written but ${opts.size} announced`);

@@ -277,6 +277,30 @@ describe('writing and reading a checkpoint', () => {
     expect(listed).toMatchObject({ status: 'error', usable: false });
     expect(listed?.reason).toMatch(/status error: writing object data\/big\.img failed; .*no manifest\.json/);
   });
+  it('lets another engine take over a checkpoint being written and complete it', async () => {
+    const { bank: first, data } = await writeComplete('takeover');
+    // The first engine died after an upload but before recording its SHA-256 on the object.
+    const orphan = randomBytes(5000);
+    await swift.putObject(first.container, 'data/orphan.bin', orphan);
+    const second = await CheckpointBankWriter.resume({
+      swift,
+      container: first.container,
+      segmentSize: SEGMENT,
+    });
+    expect(second.checkpointId).toBe(first.checkpointId);
+    const last = randomBytes(2000);
+    await second.put('data/last.bin', last);
+    await second.writeManifest(manifestInput('takeover'));
+    const reader = await openCheckpoint({ swift, container: first.container });
+    const expected = { ...data, 'data/orphan.bin': orphan, 'data/last.bin': last };
+    expect(reader.manifest.objects.map((o) => o.name).sort()).toEqual(Object.keys(expected).sort());
+    for (const [name, bytes] of Object.entries(expected))
+      expect(reader.stat(name)).toEqual({ name, size: bytes.length, sha256: sha256(bytes) });
+    expect((await reader.verify()).ok).toBe(true);
+    await expect(CheckpointBankWriter.resume({ swift, container: first.container })).rejects.toThrow(
+      /is available, not being written/,
+    );
+  });
 });
 
 describe('the bank as a catalogue of checkpoints', () => {
