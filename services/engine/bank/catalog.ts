@@ -37,52 +37,79 @@ export async function listCheckpointsInBank(opts: {
   swift: SwiftClient;
   projectId?: string;
 }): Promise<BankCheckpointSummary[]> {
-  const { swift } = opts;
-  const out: BankCheckpointSummary[] = [];
-  for (const entry of await swift.listContainers()) {
-    const info = await swift.containerInfo(entry.name);
-    const meta = info?.metadata;
-    if (!meta?.[metaKey(META.format)]) continue;
-    const projectId = meta[metaKey(META.project)] ?? '';
-    if (opts.projectId && projectId !== opts.projectId) continue;
-    const summary: BankCheckpointSummary = {
-      container: entry.name,
-      checkpointId: meta[metaKey(META.checkpointId)] ?? '',
-      formatVersion: Number(meta[metaKey(META.format)]),
-      projectId,
-      policy: { id: meta[metaKey(META.policyId)] ?? '', name: meta[metaKey(META.policyName)] ?? '' },
-      status: meta[metaKey(META.status)] ?? 'unknown',
-      statusReason: meta[metaKey(META.statusReason)],
-      createdAt: meta[metaKey(META.createdAt)],
-      usable: false,
-    };
-    out.push(summary);
-    let manifest: Manifest;
-    try {
-      manifest = await readManifest(swift, entry.name);
-    } catch (err) {
-      summary.reason = err instanceof Error ? err.message : String(err);
-      if (summary.status === 'error')
-        summary.reason = `status error${summary.statusReason ? `: ${summary.statusReason}` : ''}; ${summary.reason}`;
-      continue;
-    }
-    summary.resourceCount = Array.isArray(manifest.policy?.resources) ? manifest.policy.resources.length : 0;
-    summary.totalSize = manifest.total_size;
-    summary.objectCount = manifest.objects.length;
-    summary.createdAt = manifest.created_at ?? summary.createdAt;
-    if (summary.status !== 'available') {
-      summary.reason = `status ${summary.status}${summary.statusReason ? `: ${summary.statusReason}` : ''}`;
-      continue;
-    }
-    const present = new Set((await swift.listObjects(entry.name)).map((o) => o.name));
-    const missing = manifest.objects.map((o) => o.name).filter((n) => !present.has(n));
-    if (missing.length > 0) {
-      summary.reason = `objects missing: ${missing.join(', ')}`;
-      continue;
-    }
-    summary.usable = true;
+  const names = (await opts.swift.listContainers()).map((c) => c.name);
+  const all = new Set(names);
+  // A checkpoint's `_segments` container has no Dragon metadata: no need to ask.
+  const candidates = names.filter(
+    (n) => !(n.endsWith('_segments') && all.has(n.slice(0, -'_segments'.length))),
+  );
+  const found = await mapLimited(candidates, LIST_CONCURRENCY, (name) =>
+    summarise(opts.swift, name, opts.projectId),
+  );
+  return found
+    .filter((s): s is BankCheckpointSummary => s !== undefined)
+    .sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? ''));
+}
+
+/** Containers examined at once: a bank may hold hundreds of checkpoints. */
+const LIST_CONCURRENCY = 8;
+
+async function summarise(
+  swift: SwiftClient,
+  container: string,
+  projectId: string | undefined,
+): Promise<BankCheckpointSummary | undefined> {
+  const meta = (await swift.containerInfo(container))?.metadata;
+  if (!meta?.[metaKey(META.format)]) return undefined;
+  const project = meta[metaKey(META.project)] ?? '';
+  if (projectId && project !== projectId) return undefined;
+  const summary: BankCheckpointSummary = {
+    container,
+    checkpointId: meta[metaKey(META.checkpointId)] ?? '',
+    formatVersion: Number(meta[metaKey(META.format)]),
+    projectId: project,
+    policy: { id: meta[metaKey(META.policyId)] ?? '', name: meta[metaKey(META.policyName)] ?? '' },
+    status: meta[metaKey(META.status)] ?? 'unknown',
+    statusReason: meta[metaKey(META.statusReason)],
+    createdAt: meta[metaKey(META.createdAt)],
+    usable: false,
+  };
+  let manifest: Manifest;
+  try {
+    manifest = await readManifest(swift, container);
+  } catch (err) {
+    summary.reason = err instanceof Error ? err.message : String(err);
+    if (summary.status === 'error')
+      summary.reason = `status error${summary.statusReason ? `: ${summary.statusReason}` : ''}; ${summary.reason}`;
+    return summary;
   }
-  return out.sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? ''));
+  summary.resourceCount = Array.isArray(manifest.policy?.resources) ? manifest.policy.resources.length : 0;
+  summary.totalSize = manifest.total_size;
+  summary.objectCount = manifest.objects.length;
+  summary.createdAt = manifest.created_at ?? summary.createdAt;
+  if (summary.status !== 'available') {
+    summary.reason = `status ${summary.status}${summary.statusReason ? `: ${summary.statusReason}` : ''}`;
+    return summary;
+  }
+  const present = new Set((await swift.listObjects(container)).map((o) => o.name));
+  const missing = manifest.objects.map((o) => o.name).filter((n) => !present.has(n));
+  if (missing.length > 0) summary.reason = `objects missing: ${missing.join(', ')}`;
+  else summary.usable = true;
+  return summary;
+}
+
+/** `fn` over `items`, at most `limit` at a time, results in order. */
+async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 /**
