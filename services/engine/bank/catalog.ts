@@ -1,0 +1,141 @@
+/**
+ * The checkpoints of an account, found from the bank alone (container
+ * metadata and manifests, no database), so a workload can be recovered even
+ * when the Dragon that protected it is gone; and their removal.
+ */
+import type { SwiftClient } from '../../common/openstack/swift.js';
+import { type BankStatus, MANIFEST_OBJECT, type Manifest, META, metaKey } from './format.js';
+import { segmentContainerName } from './names.js';
+import { readManifest } from './reader.js';
+import { markStatus } from './writer.js';
+
+export interface BankCheckpointSummary {
+  container: string;
+  checkpointId: string;
+  formatVersion: number;
+  projectId: string;
+  policy: { id: string; name: string };
+  status: BankStatus | string;
+  statusReason?: string;
+  createdAt?: string;
+  /** From the manifest, when there is one. */
+  resourceCount?: number;
+  totalSize?: number;
+  objectCount?: number;
+  /** Whether recovery may use it; `reason` says why not. */
+  usable: boolean;
+  reason?: string;
+}
+
+/**
+ * Lists the account's checkpoint containers (those with Dragon metadata),
+ * optionally of one project, oldest first. Each is checked cheaply: status,
+ * manifest present and readable, every object of the manifest present in
+ * the container listing. Bytes are not re-read (that is verify's job).
+ */
+export async function listCheckpointsInBank(opts: {
+  swift: SwiftClient;
+  projectId?: string;
+}): Promise<BankCheckpointSummary[]> {
+  const names = (await opts.swift.listContainers()).map((c) => c.name);
+  const all = new Set(names);
+  // A checkpoint's `_segments` container has no Dragon metadata: no need to ask.
+  const candidates = names.filter(
+    (n) => !(n.endsWith('_segments') && all.has(n.slice(0, -'_segments'.length))),
+  );
+  const found = await mapLimited(candidates, LIST_CONCURRENCY, (name) =>
+    summarise(opts.swift, name, opts.projectId),
+  );
+  return found
+    .filter((s): s is BankCheckpointSummary => s !== undefined)
+    .sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? ''));
+}
+
+/** Containers examined at once: a bank may hold hundreds of checkpoints. */
+const LIST_CONCURRENCY = 8;
+
+async function summarise(
+  swift: SwiftClient,
+  container: string,
+  projectId: string | undefined,
+): Promise<BankCheckpointSummary | undefined> {
+  const meta = (await swift.containerInfo(container))?.metadata;
+  if (!meta?.[metaKey(META.format)]) return undefined;
+  const project = meta[metaKey(META.project)] ?? '';
+  if (projectId && project !== projectId) return undefined;
+  const summary: BankCheckpointSummary = {
+    container,
+    checkpointId: meta[metaKey(META.checkpointId)] ?? '',
+    formatVersion: Number(meta[metaKey(META.format)]),
+    projectId: project,
+    policy: { id: meta[metaKey(META.policyId)] ?? '', name: meta[metaKey(META.policyName)] ?? '' },
+    status: meta[metaKey(META.status)] ?? 'unknown',
+    statusReason: meta[metaKey(META.statusReason)],
+    createdAt: meta[metaKey(META.createdAt)],
+    usable: false,
+  };
+  let manifest: Manifest;
+  try {
+    manifest = await readManifest(swift, container);
+  } catch (err) {
+    summary.reason = err instanceof Error ? err.message : String(err);
+    if (summary.status === 'error')
+      summary.reason = `status error${summary.statusReason ? `: ${summary.statusReason}` : ''}; ${summary.reason}`;
+    return summary;
+  }
+  summary.resourceCount = Array.isArray(manifest.policy?.resources) ? manifest.policy.resources.length : 0;
+  summary.totalSize = manifest.total_size;
+  summary.objectCount = manifest.objects.length;
+  summary.createdAt = manifest.created_at ?? summary.createdAt;
+  if (summary.status !== 'available') {
+    summary.reason = `status ${summary.status}${summary.statusReason ? `: ${summary.statusReason}` : ''}`;
+    return summary;
+  }
+  const present = new Set((await swift.listObjects(container)).map((o) => o.name));
+  const missing = manifest.objects.map((o) => o.name).filter((n) => !present.has(n));
+  if (missing.length > 0) summary.reason = `objects missing: ${missing.join(', ')}`;
+  else summary.usable = true;
+  return summary;
+}
+
+/** `fn` over `items`, at most `limit` at a time, results in order. */
+async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/**
+ * Deletes a checkpoint from the bank: every object (the SLO segments with
+ * their container) and the container itself, with bulk deletes. Marked
+ * `deleting` first, so a checkpoint half removed is never taken as usable.
+ * Deleting one that is already gone succeeds.
+ */
+export async function deleteCheckpoint(opts: { swift: SwiftClient; container: string }): Promise<void> {
+  const { swift, container } = opts;
+  const segments = segmentContainerName(container);
+  const exists = await swift.containerInfo(container);
+  if (exists) await markStatus(swift, container, 'deleting');
+  // The manifest first: whatever happens next, the checkpoint is no longer complete.
+  if (exists) await swift.deleteObject(container, MANIFEST_OBJECT).catch(() => false);
+  const paths: string[] = [];
+  for (const c of [container, segments]) {
+    if (c !== container && !(await swift.containerInfo(c))) continue;
+    if (c === container && !exists) continue;
+    for (const o of await swift.listObjects(c)) paths.push(`${c}/${o.name}`);
+  }
+  const objects = await swift.bulkDelete(paths);
+  const containers = await swift.bulkDelete([container, segments]);
+  const errors = [...objects.errors, ...containers.errors];
+  if (errors.length > 0)
+    throw new Error(
+      `bank: deleting checkpoint ${container} failed: ${errors.map(([p, e]) => `${p}: ${e}`).join('; ')}`,
+    );
+}

@@ -1,0 +1,70 @@
+/**
+ * The checkpoint format in the bank: container metadata names and the shape
+ * of `manifest.json`. Recovery from the bank alone (without Dragon's
+ * database) depends on these names, so they are versioned and kept stable.
+ */
+import type { BankObject } from '../plugin-api.js';
+
+/** Bumped when a reader of an older Dragon could no longer understand a checkpoint. */
+export const FORMAT_VERSION = 1;
+
+export const MANIFEST_OBJECT = 'manifest.json';
+export const TEMPLATE_OBJECT = 'template.yaml';
+
+/**
+ * Container metadata items (sent as `X-Container-Meta-<name>`; Swift gives
+ * them back lower-cased, which is how `SwiftClient.containerInfo` keys them).
+ */
+export const META = {
+  format: 'Dragon-Format',
+  policyId: 'Dragon-Policy-Id',
+  policyName: 'Dragon-Policy-Name',
+  project: 'Dragon-Project',
+  checkpointId: 'Dragon-Checkpoint-Id',
+  createdAt: 'Dragon-Created-At',
+  status: 'Dragon-Status',
+  statusReason: 'Dragon-Status-Reason',
+} as const;
+
+/**
+ * Object metadata item (`X-Object-Meta-Dragon-Sha256`) with the SHA-256 of
+ * the object's bytes, so a protect taken over by another engine can rebuild
+ * the manifest's object list from the container without re-reading.
+ */
+export const OBJECT_SHA256_META = 'Dragon-Sha256';
+
+/** `writing` until the manifest is in; `available` after; `error` when protect failed; `deleting` while removed. */
+export type BankStatus = 'writing' | 'available' | 'error' | 'deleting';
+
+/** Key of a metadata item as `containerInfo().metadata` holds it. */
+export function metaKey(name: string): string {
+  return name.toLowerCase();
+}
+
+/** What the protect execution passes in; the bank adds format, ids, objects and sizes. */
+export interface ManifestInput {
+  /** Default: when the checkpoint was created in the bank. */
+  created_at?: string;
+  policy: {
+    id: string;
+    name: string;
+    description?: string;
+    project_id: string;
+    primary_site?: string;
+    backup_site?: string;
+    resources: unknown[];
+    [key: string]: unknown;
+  };
+  graph: unknown[];
+  steps: Record<string, unknown>;
+  template?: { object: string; parameters: Record<string, unknown> };
+  [key: string]: unknown;
+}
+
+export interface Manifest extends ManifestInput {
+  format_version: number;
+  checkpoint_id: string;
+  created_at: string;
+  objects: BankObject[];
+  total_size: number;
+}

@@ -1,0 +1,251 @@
+/**
+ * Writing a checkpoint into the bank (the backup site's Swift): the
+ * container with its Dragon metadata, the objects plugins stream in (SHA-256
+ * and size computed on the way, large ones as Static Large Objects), and
+ * `manifest.json` last — a checkpoint without it is incomplete.
+ */
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { SwiftClient } from '../../common/openstack/swift.js';
+import type { BankObject, BankWriter } from '../plugin-api.js';
+import {
+  type BankStatus,
+  FORMAT_VERSION,
+  MANIFEST_OBJECT,
+  type Manifest,
+  type ManifestInput,
+  META,
+  metaKey,
+  OBJECT_SHA256_META,
+} from './format.js';
+import { HashingStream } from './hashing.js';
+import { createUniqueContainer, segmentContainerName, validateObjectName } from './names.js';
+
+export interface CreateCheckpointOptions {
+  swift: SwiftClient;
+  /** The container name; default: a free `<policy name>_<UTC time>` (see containerName). */
+  container?: string;
+  policy: { id: string; name: string };
+  projectId: string;
+  checkpointId: string;
+  /** When the checkpoint was taken (names the container); default now. */
+  date?: Date;
+  /**
+   * `X-Container-Read` for when the backup site reads with other credentials,
+   * e.g. `<project id>:*` (keystoneauth syntax).
+   */
+  readAcl?: string;
+  /** Objects larger than this become SLOs; default the client's (1 GiB). */
+  segmentSize?: number;
+}
+
+/** Swift limits a metadata value to 256 bytes. */
+function metaValue(s: string): string {
+  let out = '';
+  for (const ch of s.replace(/[\r\n]+/g, ' ')) {
+    if (Buffer.byteLength(out + ch) > 256) break;
+    out += ch;
+  }
+  return out;
+}
+
+export class CheckpointBankWriter implements BankWriter {
+  readonly #objects = new Map<string, BankObject>();
+  #manifestWritten = false;
+
+  private constructor(
+    readonly swift: SwiftClient,
+    readonly container: string,
+    readonly checkpointId: string,
+    readonly createdAt: string,
+    readonly segmentSize: number | undefined,
+  ) {}
+
+  /** Creates the checkpoint's container (status `writing`) and returns its writer. */
+  static async create(opts: CreateCheckpointOptions): Promise<CheckpointBankWriter> {
+    const date = opts.date ?? new Date();
+    const { swift } = opts;
+    let container = opts.container;
+    if (container) {
+      if (await swift.containerInfo(container))
+        throw new Error(`bank: container ${container} already exists; a checkpoint needs a new one`);
+      await swift.createContainer(container);
+    } else {
+      container = await createUniqueContainer(swift, opts.policy.name, date);
+    }
+    const createdAt = date.toISOString();
+    await swift.setContainerMetadata(container, {
+      [META.format]: String(FORMAT_VERSION),
+      [META.policyId]: metaValue(opts.policy.id),
+      [META.policyName]: metaValue(opts.policy.name),
+      [META.project]: metaValue(opts.projectId),
+      [META.checkpointId]: metaValue(opts.checkpointId),
+      [META.createdAt]: createdAt,
+      [META.status]: 'writing' satisfies BankStatus,
+    });
+    if (opts.readAcl) await swift.setContainerAcl(container, { read: opts.readAcl });
+    return new CheckpointBankWriter(swift, container, opts.checkpointId, createdAt, opts.segmentSize);
+  }
+
+  /**
+   * Continues writing a checkpoint another engine started (a protect taken
+   * over): the objects already in the container are recorded again from
+   * their SHA-256 metadata; one without it (its writer stopped between the
+   * upload and the metadata) is re-read and hashed.
+   */
+  static async resume(opts: {
+    swift: SwiftClient;
+    container: string;
+    segmentSize?: number;
+  }): Promise<CheckpointBankWriter> {
+    const { swift, container } = opts;
+    const info = await swift.containerInfo(container);
+    const meta = info?.metadata ?? {};
+    if (!meta[metaKey(META.format)]) throw new Error(`bank: ${container} is not a checkpoint container`);
+    const status = meta[metaKey(META.status)];
+    if (status !== 'writing')
+      throw new Error(`bank: checkpoint ${container} is ${status}, not being written; it cannot be resumed`);
+    const writer = new CheckpointBankWriter(
+      swift,
+      container,
+      meta[metaKey(META.checkpointId)] ?? '',
+      meta[metaKey(META.createdAt)] ?? new Date().toISOString(),
+      opts.segmentSize,
+    );
+    for (const entry of await swift.listObjects(container)) {
+      if (entry.name === MANIFEST_OBJECT) continue;
+      const head = await swift.headObject(container, entry.name);
+      if (!head) continue;
+      let sha256 = head.metadata[metaKey(OBJECT_SHA256_META)];
+      let size = head.size;
+      if (!sha256) {
+        const hashing = new HashingStream();
+        for await (const _ of (await swift.getObject(container, entry.name)).stream.pipe(hashing)) {
+          // drained: only the hash and size matter
+        }
+        ({ sha256, size } = hashing.result());
+      }
+      writer.#objects.set(entry.name, { name: entry.name, size, sha256 });
+    }
+    return writer;
+  }
+
+  /** The objects written so far, as the manifest will list them. */
+  get objects(): BankObject[] {
+    return [...this.#objects.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /**
+   * Streams `data` into the object `name`. Never gathers a stream in memory;
+   * a failure rejects with an error naming the object.
+   */
+  async put(
+    name: string,
+    data: Readable | Buffer | string,
+    opts: { size?: number; contentType?: string } = {},
+  ): Promise<BankObject> {
+    validateObjectName(name);
+    if (this.#manifestWritten) throw new Error(`bank: checkpoint ${this.container} is already complete`);
+    const putOpts = {
+      contentType: opts.contentType,
+      segmentSize: this.segmentSize,
+      segmentContainer: segmentContainerName(this.container),
+    };
+    let object: BankObject;
+    try {
+      if (data instanceof Readable) {
+        const hashing = new HashingStream();
+        data.on('error', (e) => hashing.destroy(e));
+        data.pipe(hashing);
+        let sent: number;
+        try {
+          sent = (await this.swift.putObject(this.container, name, hashing, { ...putOpts, size: opts.size }))
+            .size;
+        } finally {
+          if (!data.readableEnded && !data.destroyed) data.destroy();
+        }
+        const { size, sha256 } = hashing.result();
+        if (sent !== size) throw new Error(`sent ${sent} bytes but read ${size}`);
+        // Known only now that every byte went through: recorded on the object for a takeover.
+        await this.swift.setObjectMetadata(this.container, name, { [OBJECT_SHA256_META]: sha256 });
+        object = { name, size, sha256 };
+      } else {
+        // A Buffer or string can be re-sent, so the client retries it on 5xx.
+        const buf = typeof data === 'string' ? Buffer.from(data) : data;
+        const sha256 = createHash('sha256').update(buf).digest('hex');
+        const r = await this.swift.putObject(this.container, name, buf, {
+          ...putOpts,
+          metadata: { [OBJECT_SHA256_META]: sha256 },
+        });
+        object = { name, size: r.size, sha256 };
+      }
+      if (opts.size !== undefined && object.size !== opts.size)
+        throw new Error(`${object.size} bytes written but ${opts.size} announced`);
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      throw new Error(`bank: writing object ${name} into checkpoint ${this.container} failed: ${msg}`, {
+        cause: err,
+      });
+    }
+    this.#objects.set(name, object);
+    return object;
+  }
+
+  async putJson(name: string, value: unknown): Promise<BankObject> {
+    return this.put(name, `${JSON.stringify(value, null, 2)}\n`, { contentType: 'application/json' });
+  }
+
+  /**
+   * Writes `manifest.json` (after every other object) and marks the
+   * checkpoint `available`. The caller passes the policy, graph, steps and
+   * template; the bank adds the format, ids, objects and total size.
+   */
+  async writeManifest(input: ManifestInput): Promise<Manifest> {
+    const objects = this.objects;
+    const manifest: Manifest = {
+      ...input,
+      format_version: FORMAT_VERSION,
+      checkpoint_id: this.checkpointId,
+      created_at: input.created_at ?? this.createdAt,
+      objects,
+      total_size: objects.reduce((n, o) => n + o.size, 0),
+    };
+    try {
+      await this.swift.putObject(
+        this.container,
+        MANIFEST_OBJECT,
+        Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`),
+        { contentType: 'application/json' },
+      );
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      throw new Error(`bank: writing ${MANIFEST_OBJECT} into checkpoint ${this.container} failed: ${msg}`, {
+        cause: err,
+      });
+    }
+    this.#manifestWritten = true;
+    await this.swift.setContainerMetadata(this.container, {
+      [META.status]: 'available' satisfies BankStatus,
+    });
+    return manifest;
+  }
+
+  /** Marks the checkpoint failed (status `error` and why); it is then never offered for recovery. */
+  async markError(reason: string): Promise<void> {
+    await markStatus(this.swift, this.container, 'error', reason);
+  }
+}
+
+/** Sets a checkpoint container's status (and reason, cleared when none). */
+export async function markStatus(
+  swift: SwiftClient,
+  container: string,
+  status: BankStatus,
+  reason?: string,
+): Promise<void> {
+  await swift.setContainerMetadata(
+    container,
+    { [META.status]: status, ...(reason ? { [META.statusReason]: metaValue(reason) } : {}) },
+    reason ? [] : [META.statusReason],
+  );
+}
