@@ -18,16 +18,40 @@ export interface SiteClientsHandle {
   close(): Promise<void>;
 }
 
+export interface Who {
+  user: string;
+  password: string;
+  project: string;
+  projectId: string;
+}
+
 export function demoSiteClients(cloud: RunningCloud, region: string): SiteClientsHandle {
+  const d = cloud.demo;
+  return siteClientsFor(cloud, region, {
+    user: d.userName,
+    password: d.password,
+    project: d.projectName,
+    projectId: d.projectId,
+  });
+}
+
+/** The admin of the simulated cloud (to make shared networks and the like). */
+export function adminSiteClients(cloud: RunningCloud, region: string): SiteClientsHandle {
+  const a = cloud.admin;
+  const projectId = cloud.keystone.store.findProject({ name: a.projectName })?.id ?? '';
+  return siteClientsFor(cloud, region, {
+    user: a.userName,
+    password: a.password,
+    project: a.projectName,
+    projectId,
+  });
+}
+
+export function siteClientsFor(cloud: RunningCloud, region: string, who: Who): SiteClientsHandle {
   const session = new KeystoneSession({
     authUrl: `${cloud.keystone.url}/v3`,
-    auth: {
-      type: 'password',
-      username: cloud.demo.userName,
-      password: cloud.demo.password,
-      userDomainName: 'Default',
-    },
-    scope: { projectName: cloud.demo.projectName, projectDomainName: 'Default' },
+    auth: { type: 'password', username: who.user, password: who.password, userDomainName: 'Default' },
+    scope: { projectName: who.project, projectDomainName: 'Default' },
     regionName: region,
     interface: 'public',
     retryDelayMs: 5,
@@ -36,7 +60,7 @@ export function demoSiteClients(cloud: RunningCloud, region: string): SiteClient
     clients: {
       name: region,
       region,
-      projectId: cloud.demo.projectId,
+      projectId: who.projectId,
       nova: new NovaClient(session),
       cinder: new CinderClient(session),
       glance: new GlanceClient(session),

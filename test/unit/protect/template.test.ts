@@ -10,7 +10,7 @@ import {
   validateWorkloadTemplate,
   type WorkloadTemplate,
 } from '../../../services/engine/protect/template/index.js';
-import { demoSiteClients, type SiteClientsHandle } from '../../support/site-clients.js';
+import { adminSiteClients, demoSiteClients, type SiteClientsHandle } from '../../support/site-clients.js';
 import { buildThreeTier, type ThreeTier } from '../../support/three-tier.js';
 
 let cloud: RunningCloud;
@@ -167,6 +167,9 @@ describe('the workload template', () => {
     );
     expect(attachNode?.depends_on).toEqual([data, app].sort());
     expect(node(data)).toMatchObject({ resource_type: 'OS::Cinder::Volume', depends_on: [] });
+    // Volumes come before the servers that use them.
+    expect(node(app)?.depends_on).toContain(data);
+    expect(node(nodeOf(shop.servers.db.id))?.depends_on).toContain(nodeOf(shop.volumes.db.id));
     // Every dependency names a node of the graph.
     const names = new Set(built.graph.map((g) => g.name));
     for (const g of built.graph) for (const d of g.depends_on) expect(names.has(d)).toBe(true);
@@ -267,4 +270,109 @@ describe('the workload template', () => {
       [params[`${nodeOf(shop.volumes.data.id)}_volume_id`], '/dev/vdb'],
     ]);
   }, 60_000);
+
+  it('captures a server booted from a volume on a shared network with the default group', async () => {
+    const admins = [adminSiteClients(cloud, 'RegionOne'), adminSiteClients(cloud, 'RegionTwo')];
+    handles.push(...admins);
+    for (const a of admins) {
+      const net = await a.clients.neutron.createNetwork({ name: 'provider', shared: true });
+      await a.clients.neutron.createSubnet({ network_id: net.id, cidr: '192.168.50.0/24', ip_version: 4 });
+    }
+    const [provider] = await primary.neutron.listNetworks({ name: 'provider' });
+    const image = async (site: SiteClients) =>
+      (await site.glance.listImages({ status: 'active' })).filter((i) => /cirros/i.test(i.name ?? ''))[0].id;
+    const root = await primary.cinder.createVolume({
+      name: 'bfv-root',
+      size: 1,
+      imageRef: await image(primary),
+    });
+    await primary.cinder.waitForVolume(root.id, ['available'], fast);
+    const created = await primary.nova.createServer({
+      name: 'bfv',
+      flavorRef: (await primary.nova.findFlavor('m1.tiny'))?.id ?? '1',
+      block_device_mapping_v2: [
+        {
+          uuid: root.id,
+          source_type: 'volume',
+          destination_type: 'volume',
+          boot_index: 0,
+          device_name: 'vda',
+        },
+      ],
+      networks: [{ uuid: provider.id }],
+    });
+    await primary.nova.waitForServer(created.id, 'ACTIVE', fast);
+
+    const t = await buildWorkloadTemplate(
+      [{ resource_id: created.id, resource_type: 'OS::Nova::Server' }],
+      primary,
+    );
+    const doc = parse(t.template);
+    const server = t.servers[created.id];
+    expect(server.image_id).toBeNull();
+    expect(server.boot_volume_id).toBe(root.id);
+    expect(t.parameters[`${server.name}_image`]).toBeUndefined();
+    const vol = t.volumes[root.id];
+    expect(vol).toMatchObject({ in_policy: false, size: 1 });
+    expect(doc.resources[server.name].properties.block_device_mapping_v2).toEqual([
+      expect.objectContaining({ boot_index: 0, volume_id: { get_param: `${vol.name}_volume_id` } }),
+    ]);
+    const [port] = Object.values(
+      doc.resources as Record<string, { type: string; properties: Record<string, unknown> }>,
+    ).filter((r) => r.type === 'OS::Neutron::Port');
+    const networkParam = (port.properties.network as { get_param: string }).get_param;
+    expect(t.parameters[networkParam].primary_value).toBe('provider');
+    expect(port.properties.fixed_ips).toBeUndefined();
+    expect(port.properties.security_groups).toEqual(['default']);
+    expect(Object.values(doc.resources as Record<string, { type: string }>).map((r) => r.type)).not.toContain(
+      'OS::Neutron::Net',
+    );
+
+    await validateWorkloadTemplate(t, backup);
+    const restored = await backup.cinder.createVolume({ size: 1, imageRef: await image(backup) });
+    await backup.cinder.waitForVolume(restored.id, ['available'], fast);
+    const params: Record<string, unknown> = {
+      ...primaryParameterValues(t),
+      [`${vol.name}_volume_id`]: restored.id,
+    };
+    const stack = await backup.heat.createStack({
+      name: 'bfv-recovered',
+      template: t.template,
+      parameters: params,
+    });
+    await backup.heat.waitForStack({ name: 'bfv-recovered', id: stack.id }, 'CREATE_COMPLETE', fast);
+    const ids = (await backup.heat.getOutput(stack.id, 'resource_ids')) as Record<string, string>;
+    const again = await backup.nova.getServer(ids[created.id]);
+    expect(again.status).toBe('ACTIVE');
+    expect(again['os-extended-volumes:volumes_attached'].map((v) => v.id)).toEqual([restored.id]);
+    expect(Object.values(again.addresses).flat()[0].addr).toMatch(/^192\.168\.50\./);
+  }, 60_000);
+
+  it('refuses security groups that refer to each other in a cycle', async () => {
+    const a = await primary.neutron.createSecurityGroup({ name: 'ring-a' });
+    const b = await primary.neutron.createSecurityGroup({ name: 'ring-b' });
+    for (const [g, remote] of [
+      [a, b],
+      [b, a],
+    ])
+      await primary.neutron.createSecurityGroupRule({
+        security_group_id: g.id,
+        direction: 'ingress',
+        protocol: 'tcp',
+        port_range_min: 9000,
+        port_range_max: 9000,
+        remote_group_id: remote.id,
+      });
+    const port = await primary.neutron.createPort({ network_id: shop.network.id, security_groups: [a.id] });
+    const s = await primary.nova.createServer({
+      name: 'ring',
+      flavorRef: '1',
+      imageRef: shop.imageId,
+      networks: [{ port: port.id }],
+    });
+    await primary.nova.waitForServer(s.id, 'ACTIVE', fast);
+    await expect(
+      buildWorkloadTemplate([{ resource_id: s.id, resource_type: 'OS::Nova::Server' }], primary),
+    ).rejects.toThrow(/cycle/);
+  });
 });

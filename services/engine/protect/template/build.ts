@@ -60,6 +60,21 @@ export interface WorkloadTemplate {
   graph: GraphNode[];
   /** Keyed by the volume's primary id. */
   volumes: Record<string, TemplateVolume>;
+  /** Keyed by the server's primary id: what recovery needs to pick an image, flavor and key pair. */
+  servers: Record<string, TemplateServer>;
+}
+
+export interface TemplateServer {
+  /** The HOT resource name; its parameters are `<name>_image`, `<name>_flavor`, ... */
+  name: string;
+  server_name: string;
+  flavor: { name: string; vcpus: number; ram: number; disk: number };
+  /** Null when it boots from a volume. */
+  image_id: string | null;
+  /** Primary id of the volume it boots from, if any. */
+  boot_volume_id: string | null;
+  key_name: string | null;
+  availability_zone: string | null;
 }
 
 export interface BuildOptions {
@@ -123,7 +138,7 @@ export function buildTemplate(w: CollectedWorkload, opts: BuildOptions = {}): Wo
   const names = allocateNames([
     ...w.servers.map((s) => ({ kind: 'server', name: s.server.name, id: s.server.id })),
     ...w.volumes.map((v) => ({ kind: 'volume', name: v.volume.name, id: v.volume.id })),
-    ...w.networks.map((n) => ({ kind: 'net', name: n.name, id: n.id })),
+    ...[...w.networks, ...w.providerNetworks].map((n) => ({ kind: 'net', name: n.name, id: n.id })),
     ...w.subnets.map((s) => ({ kind: 'subnet', name: s.name, id: s.id })),
     ...w.routers.map((r) => ({ kind: 'router', name: r.router.name, id: r.router.id })),
     ...w.securityGroups.map((g) => ({ kind: 'secgroup', name: g.name, id: g.id })),
@@ -138,6 +153,7 @@ export function buildTemplate(w: CollectedWorkload, opts: BuildOptions = {}): Wo
   // `<vol>_volume_id` parameter → graph node name
   const volumeNodes = new Map<string, string>();
   const volumes: Record<string, TemplateVolume> = {};
+  const servers: Record<string, TemplateServer> = {};
 
   const add = (
     name: string,
@@ -167,6 +183,7 @@ export function buildTemplate(w: CollectedWorkload, opts: BuildOptions = {}): Wo
     ...new Set([
       ...w.routers.map((r) => r.externalNetwork).filter((x): x is string => x !== null),
       ...w.floatingIps.map((f) => f.externalNetwork),
+      ...w.providerNetworks.filter((x) => x['router:external']).map((x) => x.name || x.id),
     ]),
   ].sort();
   const externalParam = new Map<string, string>();
@@ -175,6 +192,18 @@ export function buildTemplate(w: CollectedWorkload, opts: BuildOptions = {}): Wo
     externalParam.set(ext, p);
     setParam(p, 'External network (name or id) for router gateways and floating IPs', ext);
   });
+
+  // Shared networks of the site that ports sit on directly: named by a parameter each.
+  const providerParam = new Map<string, string>();
+  for (const pn of w.providerNetworks) {
+    const name = pn.name || pn.id;
+    let p = externalParam.get(name);
+    if (!p) {
+      p = `${n('net', pn.id)}_network`;
+      setParam(p, `Shared network (name or id) for the ports on ${pn.id}`, name);
+    }
+    providerParam.set(pn.id, p);
+  }
 
   // Volumes: parameters only; recovery restores them and passes the ids.
   const attachedTo = new Map<string, { server: string; device: string }>();
@@ -279,16 +308,22 @@ export function buildTemplate(w: CollectedWorkload, opts: BuildOptions = {}): Wo
   }
 
   for (const p of w.ports) {
+    const provider = providerParam.get(p.network_id);
     const props: Record<string, Json> = {
       name: p.name,
-      network: ref(n('net', p.network_id)),
       admin_state_up: p.admin_state_up,
+    };
+    if (provider) {
+      // The site's own addresses: the backup site's shared network hands out its own.
+      props.network = param(provider);
+    } else {
+      props.network = ref(n('net', p.network_id));
       // The addresses are kept: the workload's configuration often names them.
-      fixed_ips: p.fixed_ips.map((f) => ({
+      props.fixed_ips = p.fixed_ips.map((f) => ({
         subnet: ref(n('subnet', f.subnet_id)),
         ip_address: f.ip_address,
-      })),
-    };
+      }));
+    }
     if (p.port_security_enabled === false) props.port_security_enabled = false;
     else props.security_groups = [...p.security_groups].sort().map(groupRef);
     if (p.allowed_address_pairs && p.allowed_address_pairs.length > 0)
@@ -327,12 +362,21 @@ export function buildTemplate(w: CollectedWorkload, opts: BuildOptions = {}): Wo
         {
           boot_index: 0,
           delete_on_termination: false,
-          ...(boot ? { device_name: boot.device.replace(/^\/dev\//, '') } : {}),
+          ...(boot?.device ? { device_name: boot.device.replace(/^\/dev\//, '') } : {}),
           volume_id: param(`${n('volume', s.bootVolumeId)}_volume_id`),
         },
       ];
     }
     add(sname, SERVER_TYPE, sv.id, props);
+    servers[sv.id] = {
+      name: sname,
+      server_name: sv.name,
+      flavor: { ...s.flavor },
+      image_id: s.imageId,
+      boot_volume_id: s.bootVolumeId,
+      key_name: sv.key_name ?? null,
+      availability_zone: az || null,
+    };
     // One attachment after another, in device order, so each volume gets its device back.
     let previous: string | undefined;
     for (const a of s.attachments) {
@@ -368,12 +412,16 @@ export function buildTemplate(w: CollectedWorkload, opts: BuildOptions = {}): Wo
         {
           floatingip_id: ref(fname),
           port_id: ref(n('port', f.port_id)),
-          ...(f.fixed_ip_address ? { fixed_ip_address: f.fixed_ip_address } : {}),
+          ...(f.fixed_ip_address && !providerParam.has(port?.network_id ?? '')
+            ? { fixed_ip_address: f.fixed_ip_address }
+            : {}),
         },
         waits,
       );
     }
   }
+
+  refuseGroupCycles(resources);
 
   // Outputs: primary id → new id, and what the new servers and floating IPs are reachable at.
   const idMap: Record<string, Json> = {};
@@ -415,6 +463,9 @@ export function buildTemplate(w: CollectedWorkload, opts: BuildOptions = {}): Wo
     }),
   };
 
+  const serverVolumes = new Map(
+    w.servers.map((x) => [n('server', x.server.id), x.attachments.map((a) => n('volume', a.volumeId))]),
+  );
   const graph: GraphNode[] = [];
   for (const [name, { id, type }] of Object.entries(primaryIds)) {
     const r = resources[name];
@@ -423,6 +474,8 @@ export function buildTemplate(w: CollectedWorkload, opts: BuildOptions = {}): Wo
       const v = volumeNodes.get(p);
       if (v) deps.add(v);
     }
+    // Protect takes a server's volumes before the server (issue 6): the graph says so.
+    for (const v of serverVolumes.get(name) ?? []) deps.add(v);
     graph.push({ name, resource_id: id, resource_type: type, depends_on: [...deps].sort() });
   }
   for (const v of Object.keys(volumes).sort())
@@ -434,5 +487,29 @@ export function buildTemplate(w: CollectedWorkload, opts: BuildOptions = {}): Wo
     parameters: sortKeys(parameters) as Record<string, TemplateParameter>,
     graph,
     volumes: sortKeys(volumes) as Record<string, TemplateVolume>,
+    servers: sortKeys(servers) as Record<string, TemplateServer>,
   };
+}
+
+/**
+ * Security groups whose rules name each other (a → b → a) cannot be written
+ * as inline rules: Heat would refuse the circular dependency. Say so at
+ * protect time rather than produce a template no site can create.
+ */
+function refuseGroupCycles(resources: Record<string, HotResource>): void {
+  const edges = new Map<string, string[]>();
+  for (const [name, r] of Object.entries(resources))
+    if (r.type === 'OS::Neutron::SecurityGroup') edges.set(name, [...references(r.properties)]);
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (g: string, path: string[]) => {
+    if (state.get(g) === 'done') return;
+    if (state.get(g) === 'visiting')
+      throw new Error(
+        `security groups refer to each other in a cycle (${[...path, g].join(' -> ')}): not captured as a Heat template`,
+      );
+    state.set(g, 'visiting');
+    for (const next of edges.get(g) ?? []) if (edges.has(next)) visit(next, [...path, g]);
+    state.set(g, 'done');
+  };
+  for (const g of [...edges.keys()].sort()) visit(g, []);
 }

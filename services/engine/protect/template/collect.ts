@@ -74,7 +74,10 @@ export interface CollectedWorkload {
   servers: CollectedServer[];
   volumes: CollectedVolume[];
   ports: Port[];
+  /** The workload's own networks (recreated by the template). */
   networks: Network[];
+  /** External or shared networks of the site that ports are plugged into (named by a parameter). */
+  providerNetworks: Network[];
   subnets: Subnet[];
   routers: CollectedRouter[];
   securityGroups: SecurityGroup[];
@@ -144,13 +147,16 @@ export async function collectWorkload(
 
   const ports = [...portsById.values()].sort(byId);
   const networks = new Map<string, Network>();
-  for (const p of ports)
-    if (!networks.has(p.network_id)) networks.set(p.network_id, await neutron.getNetwork(p.network_id));
-  for (const n of networks.values())
+  const providerNetworks = new Map<string, Network>();
+  for (const p of ports) {
+    if (networks.has(p.network_id) || providerNetworks.has(p.network_id)) continue;
+    const n = await neutron.getNetwork(p.network_id);
+    // A network the project does not own (external, or shared by another project) is
+    // the site's, not the workload's: the template names it instead of creating it.
     if (n['router:external'] || (n.shared && n.project_id !== primary.projectId))
-      throw new Error(
-        `network ${n.name || n.id} is external or shared from another project: servers plugged directly into it are not captured`,
-      );
+      providerNetworks.set(n.id, n);
+    else networks.set(n.id, n);
+  }
   const subnets: Subnet[] = [];
   for (const n of [...networks.values()].sort(byId))
     for (const sid of [...n.subnets].sort()) subnets.push(await neutron.getSubnet(sid));
@@ -204,6 +210,7 @@ export async function collectWorkload(
     volumes,
     ports,
     networks: [...networks.values()].sort(byId),
+    providerNetworks: [...providerNetworks.values()].sort(byId),
     subnets,
     routers,
     securityGroups: [...groups.values()].sort(byId),
