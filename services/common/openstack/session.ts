@@ -68,9 +68,13 @@ export interface SessionOptions {
   cafile?: string;
   insecure?: boolean;
   /**
-   * Reuse connections. Off by default: uwsgi-hosted APIs (Keystone, Nova,
-   * Cinder under devstack/Debian) close sockets without announcing it, and a
-   * reused dead socket fails the next call.
+   * Reuse connections (default on). Off means a new connection per request,
+   * closed by the server after the response — and undici 7 (the last line for
+   * Node 20) can then crash the process with `assert(!this.paused)` when the
+   * server closes while a streamed download is paused for backpressure
+   * (nodejs/undici#5360). uwsgi-hosted APIs that close sockets announce it
+   * with `Connection: close` (see realcloud-notes), and idempotent calls are
+   * retried on a connection reset, so keep-alive is the safe default.
    */
   keepAlive?: boolean;
   /**
@@ -170,7 +174,7 @@ export class KeystoneSession {
       const idle = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
       this.#dispatcher = new Agent({
         // pipelining 0 = no keep-alive in undici.
-        pipelining: opts.keepAlive ? 1 : 0,
+        pipelining: opts.keepAlive === false ? 0 : 1,
         // Inactivity limits: waiting for headers after the body was sent, and between body chunks.
         headersTimeout: idle,
         bodyTimeout: idle,
