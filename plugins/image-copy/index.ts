@@ -20,7 +20,7 @@ export interface ImageCopySaved {
   shared: boolean;
 }
 
-/** Copies in progress or done, per checkpoint + image + checksum (this engine process only). */
+/** Copies in progress or done, per bank container + checkpoint + image + checksum (this engine process only). */
 const copies = new Map<string, Promise<SavedImage>>();
 const MAX_REMEMBERED = 1000;
 
@@ -36,7 +36,7 @@ async function protect(ctx: ProtectContext): Promise<ImageCopySaved> {
   const image = await cloud(`image ${imageId}`, () => ctx.primary.glance.getImage(imageId), ctx.signal);
   if (image.status !== 'active')
     throw new Error(`image ${imageId} of server ${server.id} is ${image.status}, not active; cannot copy it`);
-  const key = `${ctx.checkpointId}/${image.id}/${image.checksum ?? ''}`;
+  const key = `${ctx.bank.container}/${ctx.checkpointId}/${image.id}/${image.checksum ?? ''}`;
   let pending = copies.get(key);
   const shared = pending !== undefined;
   if (!pending) {
