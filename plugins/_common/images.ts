@@ -11,7 +11,7 @@ import type {
   SiteClients,
   StepContext,
 } from '../../services/engine/plugin-api.js';
-import { cleanup, cloud, Meter, timeoutMs } from './util.js';
+import { cleanup, cloud, Meter, pipeInto, timeoutMs } from './util.js';
 
 /** Glance's image, as the site clients of the plugin API return it. */
 export type Image = Awaited<ReturnType<SiteClients['glance']['getImage']>>;
@@ -97,11 +97,12 @@ export async function saveImageToBank(
   if (!dl) throw new Error(`image ${image.id} has no data to copy (status ${image.status})`);
   const total = image.size ?? dl.size;
   const meter = new Meter(ctx, total ?? undefined, progressRange);
-  dl.stream.on('error', (err) => meter.destroy(err));
-  const obj = await ctx.bank.put(`${base}.img`, dl.stream.pipe(meter), {
-    ...(total !== null && total !== undefined ? { size: total } : {}),
-    contentType: 'application/octet-stream',
-  });
+  const obj = await pipeInto(dl.stream, meter, (src) =>
+    ctx.bank.put(`${base}.img`, src, {
+      ...(total !== null && total !== undefined ? { size: total } : {}),
+      contentType: 'application/octet-stream',
+    }),
+  );
   if (image.checksum && meter.md5() !== image.checksum)
     throw new Error(
       `image ${image.id} read back with MD5 ${meter.md5()} but Glance records ${image.checksum}; not saved`,
@@ -167,9 +168,9 @@ export async function uploadNewImage(
 ): Promise<Image> {
   const created = await cloud('image create', () => site.glance.createImage(fields), ctx.signal);
   try {
-    const meter = new Meter(ctx, size);
-    data.on('error', (err) => meter.destroy(err));
-    await site.glance.uploadImage(created.id, data.pipe(meter), { size, signal: ctx.signal });
+    await pipeInto(data, new Meter(ctx, size), (src) =>
+      site.glance.uploadImage(created.id, src, { size, signal: ctx.signal }),
+    );
     const image = await site.glance.waitForImageActive(created.id, {
       signal: ctx.signal,
       timeoutMs: timeoutMs(ctx.options, 600),

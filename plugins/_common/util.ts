@@ -4,6 +4,7 @@
  * imports nothing from Dragon but the plugin API's types.
  */
 import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { StepContext } from '../../services/engine/plugin-api.js';
 
@@ -110,4 +111,27 @@ export class Meter extends Transform {
 export function timeoutMs(options: Record<string, unknown>, defaultSeconds: number): number {
   const t = options.timeout_s;
   return (typeof t === 'number' && t > 0 ? t : defaultSeconds) * 1000;
+}
+
+/**
+ * Feeds `source` through `through` to `sink`. Whatever happens, a source that
+ * was not read to its end is destroyed: an HTTP download left paused keeps
+ * its connection (and, with undici 7, a server closing it crashes the
+ * process: nodejs/undici#5360).
+ */
+export async function pipeInto<T>(
+  source: Readable,
+  through: Transform,
+  sink: (data: Readable) => Promise<T>,
+): Promise<T> {
+  source.on('error', (err) => through.destroy(err));
+  through.on('close', () => {
+    if (!source.readableEnded) source.destroy();
+  });
+  try {
+    return await sink(source.pipe(through));
+  } finally {
+    if (!source.readableEnded) source.destroy();
+    if (!through.destroyed && !through.writableFinished) through.destroy();
+  }
 }

@@ -24,7 +24,7 @@ import type {
   StepContext,
 } from '../../services/engine/plugin-api.js';
 import { saveImageToBank, uploadNewImage } from '../_common/images.js';
-import { cleanup, cloud, Meter, timeoutMs } from '../_common/util.js';
+import { cleanup, cloud, Meter, pipeInto, timeoutMs } from '../_common/util.js';
 
 type Method = 'backup' | 'image';
 const GiB = 1024 ** 3;
@@ -246,12 +246,9 @@ async function copyBackupObjects(
       () => swift.getObject(container, o.name, { signal: ctx.signal }),
       ctx.signal,
     );
-    const meter = new Meter(ctx, undefined);
-    const body = got.stream;
-    body.on('error', (err) => meter.destroy(err));
-    const put = await ctx.bank.put(`volumes/${volumeId}/backup/${o.name}`, body.pipe(meter), {
-      size: o.bytes,
-    });
+    const put = await pipeInto(got.stream, new Meter(ctx, undefined), (src) =>
+      ctx.bank.put(`volumes/${volumeId}/backup/${o.name}`, src, { size: o.bytes }),
+    );
     objects[o.name] = put.name;
     done += put.size;
     ctx.progress(10 + Math.round((90 * done) / Math.max(1, total)), { bytes: done, total_bytes: total });

@@ -18,7 +18,7 @@ import {
 } from './plugin-helpers.js';
 
 // Volumes are whole GiB: every copy below moves 1 GiB through Glance or Swift.
-vi.setConfig({ testTimeout: 120_000 });
+vi.setConfig({ testTimeout: 240_000 });
 const VOLUME = 'OS::Cinder::Volume';
 const fast = { intervalMs: 20, maxIntervalMs: 200, timeoutMs: 60_000 };
 let cloud: RunningCloud;
