@@ -22,11 +22,18 @@ async function protect(ctx: ProtectContext): Promise<ServerSnapshotSaved> {
   if (!serverId) throw new Error('server-snapshot needs a server id');
   const { nova, glance } = ctx.primary;
   const limit = timeoutMs(ctx.options, 1800);
+  const name = `dragon-snapshot-${serverId}-${ctx.checkpointId}`;
+  if (ctx.attempt > 1) {
+    // A retry or a takeover: an earlier attempt's snapshot may still be at the primary.
+    const earlier = await cloud('image list', () => glance.listImages({ name }), ctx.signal);
+    for (const img of earlier.filter((i) => i.name === name))
+      await cleanup(ctx, `earlier snapshot image ${img.id}`, () => glance.deleteImage(img.id));
+  }
   ctx.progress(0, { bytes: 0 });
   const imageId = await cloud(
     `createImage of server ${serverId}`,
     () =>
-      nova.createImage(serverId, `dragon-snapshot-${serverId}-${ctx.checkpointId}`, {
+      nova.createImage(serverId, name, {
         dragon_checkpoint: ctx.checkpointId,
       }),
     ctx.signal,

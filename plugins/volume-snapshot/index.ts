@@ -93,6 +93,7 @@ async function protect(ctx: ProtectContext): Promise<VolumeSnapshotSaved> {
     bootable: String(volume.bootable) === 'true',
     metadata: volume.metadata ?? {},
   };
+  if (ctx.attempt > 1) await sweepEarlierAttempt(ctx, tag);
   ctx.progress(0, { bytes: 0 });
 
   // Temporary resources at the primary, removed in reverse order whatever happens.
@@ -113,7 +114,7 @@ async function protect(ctx: ProtectContext): Promise<VolumeSnapshotSaved> {
       ctx.signal,
     );
     snapshotId = snap.id;
-    await cinder.waitForSnapshot(snap.id, wait);
+    await cloud(`snapshot ${snap.id}`, () => cinder.waitForSnapshot(snap.id, wait), ctx.signal);
     ctx.progress(2, { bytes: 0 });
 
     if (method === 'image') {
@@ -123,7 +124,7 @@ async function protect(ctx: ProtectContext): Promise<VolumeSnapshotSaved> {
         ctx.signal,
       );
       tmpVolumeId = tmp.id;
-      await cinder.waitForVolume(tmp.id, ['available'], wait);
+      await cloud(`volume ${tmp.id}`, () => cinder.waitForVolume(tmp.id, ['available'], wait), ctx.signal);
       const up = await cloud(
         `upload of volume ${tmp.id} to an image`,
         () =>
@@ -136,7 +137,11 @@ async function protect(ctx: ProtectContext): Promise<VolumeSnapshotSaved> {
         ctx.signal,
       );
       tmpImageId = up.image_id;
-      const image = await glance.waitForImageActive(up.image_id, wait);
+      const image = await cloud(
+        `image ${up.image_id}`,
+        () => glance.waitForImageActive(up.image_id, wait),
+        ctx.signal,
+      );
       ctx.progress(5, { bytes: 0 });
       const saved = await saveImageToBank(ctx, image, `volumes/${volumeId}`, { from: 5, to: 100 });
       return { ...base, object: saved.object, checksum: saved.checksum };
@@ -148,7 +153,7 @@ async function protect(ctx: ProtectContext): Promise<VolumeSnapshotSaved> {
       ctx.signal,
     );
     backupId = backup.id;
-    const done = await cinder.waitForBackup(backup.id, wait);
+    const done = await cloud(`backup ${backup.id}`, () => cinder.waitForBackup(backup.id, wait), ctx.signal);
     ctx.progress(10, { bytes: 0 });
     const record = await copyBackupObjects(
       ctx,
@@ -170,36 +175,63 @@ async function protect(ctx: ProtectContext): Promise<VolumeSnapshotSaved> {
     } satisfies BackupRecordFile);
     return { ...base, record: recordObj.name };
   } finally {
-    const at = ctx.primary.name;
-    if (tmpImageId) {
-      const id = tmpImageId;
-      await cleanup(ctx, `image ${id} at ${at}`, () => glance.deleteImage(id));
-    }
-    if (tmpVolumeId) {
-      const id = tmpVolumeId;
-      await cleanup(ctx, `volume ${id} at ${at}`, async () => {
-        await settleVolume(ctx.primary, id);
-        await cinder.deleteVolume(id);
-        await cinder.waitForVolumeDeleted(id, settle);
-      });
-    }
-    if (backupId) {
-      const id = backupId;
-      await cleanup(ctx, `backup ${id} at ${at}`, async () => {
-        await settleBackup(ctx.primary, id);
-        await cinder.deleteBackup(id);
-        await cinder.waitForBackupDeleted(id, settle);
-      });
-    }
-    if (snapshotId) {
-      const id = snapshotId;
-      await cleanup(ctx, `snapshot ${id} at ${at}`, async () => {
-        await settleSnapshot(ctx.primary, id);
-        await cinder.deleteSnapshot(id);
-        await cinder.waitForSnapshotDeleted(id, settle);
-      });
-    }
+    await removeTemporaries(ctx, {
+      images: tmpImageId ? [tmpImageId] : [],
+      volumes: tmpVolumeId ? [tmpVolumeId] : [],
+      backups: backupId ? [backupId] : [],
+      snapshots: snapshotId ? [snapshotId] : [],
+    });
   }
+}
+
+interface Temporaries {
+  images: string[];
+  volumes: string[];
+  backups: string[];
+  snapshots: string[];
+}
+
+/** Deletes temporaries at the primary, dependents first (image, volume, backup, then the snapshot they came from). */
+async function removeTemporaries(ctx: ProtectContext, t: Temporaries): Promise<void> {
+  const { cinder, glance, name: at } = ctx.primary;
+  for (const id of t.images) await cleanup(ctx, `image ${id} at ${at}`, () => glance.deleteImage(id));
+  for (const id of t.volumes)
+    await cleanup(ctx, `volume ${id} at ${at}`, async () => {
+      await settleVolume(ctx.primary, id);
+      await cinder.deleteVolume(id);
+      await cinder.waitForVolumeDeleted(id, settle);
+    });
+  for (const id of t.backups)
+    await cleanup(ctx, `backup ${id} at ${at}`, async () => {
+      await settleBackup(ctx.primary, id);
+      await cinder.deleteBackup(id);
+      await cinder.waitForBackupDeleted(id, settle);
+    });
+  for (const id of t.snapshots)
+    await cleanup(ctx, `snapshot ${id} at ${at}`, async () => {
+      await settleSnapshot(ctx.primary, id);
+      await cinder.deleteSnapshot(id);
+      await cinder.waitForSnapshotDeleted(id, settle);
+    });
+}
+
+/**
+ * A retry or a takeover after an engine died mid-step: temporaries of the
+ * earlier attempt carry the same name; remove them before starting again.
+ */
+async function sweepEarlierAttempt(ctx: ProtectContext, tag: string): Promise<void> {
+  const { cinder, glance } = ctx.primary;
+  const ids = <T extends { id: string; name?: string | null }>(list: T[]) =>
+    list.filter((x) => x.name === tag).map((x) => x.id);
+  const [images, volumes, backups, snapshots] = await Promise.all([
+    cloud('image list', () => glance.listImages({ name: tag }), ctx.signal).then(ids),
+    cloud('volume list', () => cinder.listVolumes({ name: tag }), ctx.signal).then(ids),
+    cloud('backup list', () => cinder.listBackups({ name: tag }), ctx.signal).then(ids),
+    cloud('snapshot list', () => cinder.listSnapshots({ name: tag }), ctx.signal).then(ids),
+  ]);
+  if (images.length + volumes.length + backups.length + snapshots.length === 0) return;
+  ctx.log.info({ images, volumes, backups, snapshots }, 'removing temporaries of an earlier attempt');
+  await removeTemporaries(ctx, { images, volumes, backups, snapshots });
 }
 
 /** A volume busy with an upload (or still creating) cannot be deleted: let it finish first. */
@@ -234,7 +266,10 @@ async function copyBackupObjects(
   const mine = listed.filter((o) => o.name.includes(`_backup_${backupId}`));
   const meta = mine.find((o) => o.name.endsWith('_metadata'));
   if (!meta)
-    throw new Error(`backup ${backupId} has no _metadata object in ${container} at ${ctx.primary.name}`);
+    throw new Error(
+      `backup ${backupId} has no _metadata object in the project's Swift container ${container} at ${ctx.primary.name}; ` +
+        "the Cinder Swift backup driver must write into the user's account (backup_swift_auth = per_user)",
+    );
   const prefix = meta.name.slice(0, -'_metadata'.length);
   const total = mine.reduce((n, o) => n + o.bytes, 0);
   const objects: Record<string, string> = {};

@@ -177,6 +177,25 @@ describe('volume-snapshot', () => {
       expect(await backupObjectsAtPrimary()).toEqual([]);
     }
   });
+  it('removes what an earlier attempt left at the primary when it is retried', async () => {
+    const volumeId = await dataVolume('retried');
+    // An engine died after making the snapshot: the takeover runs the step again (attempt 2).
+    const stale = await primary.cinder.createSnapshot({
+      volume_id: volumeId,
+      name: `dragon-cp-1-${volumeId}`,
+    });
+    await primary.cinder.waitForSnapshot(stale.id, fast);
+    const ctx = protectContext(
+      { primary, backup },
+      new DirBank(),
+      { id: volumeId, type: VOLUME },
+      { method: 'backup' },
+    );
+    ctx.attempt = 2;
+    await volumeSnapshot.protect!(ctx);
+    expect(await primary.cinder.findSnapshot(stale.id)).toBeUndefined();
+    expect(await leftovers()).toEqual([]);
+  });
 });
 
 describe('volume-replication', () => {
