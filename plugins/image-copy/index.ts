@@ -1,0 +1,73 @@
+/**
+ * image-copy: a server's base image saved into the bank. Two servers booted
+ * from one image in the same checkpoint share one copy: the first step to
+ * reach the image copies it, the others wait for and reference that copy.
+ * (Reuse across checkpoints is not done: each checkpoint is a container of
+ * its own that recovery must be able to use alone, and retention may delete
+ * older ones.)
+ */
+import type { ActionPlugin, ProtectContext, RecoverContext } from '../../services/engine/plugin-api.js';
+import { recoverImage, type SavedImage, saveImageToBank } from '../_common/images.js';
+import { cloud } from '../_common/util.js';
+
+export interface ImageCopySaved {
+  image_id: string;
+  object: string;
+  meta: string;
+  checksum: string | null;
+  size: number;
+  /** True when another server's step of this checkpoint copied the bytes. */
+  shared: boolean;
+}
+
+/** Copies in progress or done, per bank container + checkpoint + image + checksum (this engine process only). */
+const copies = new Map<string, Promise<SavedImage>>();
+const MAX_REMEMBERED = 1000;
+
+async function protect(ctx: ProtectContext): Promise<ImageCopySaved> {
+  const serverId = ctx.resource.id;
+  if (!serverId) throw new Error('image-copy needs a server id');
+  const server = await cloud(`server ${serverId}`, () => ctx.primary.nova.getServer(serverId), ctx.signal);
+  const imageId = typeof server.image === 'object' && server.image ? server.image.id : '';
+  if (!imageId)
+    throw new Error(
+      `server ${server.id} boots from a volume and has no base image; protect its boot volume with volume-snapshot instead`,
+    );
+  const image = await cloud(`image ${imageId}`, () => ctx.primary.glance.getImage(imageId), ctx.signal);
+  if (image.status !== 'active')
+    throw new Error(`image ${imageId} of server ${server.id} is ${image.status}, not active; cannot copy it`);
+  const key = `${ctx.bank.container}/${ctx.checkpointId}/${image.id}/${image.checksum ?? ''}`;
+  let pending = copies.get(key);
+  const shared = pending !== undefined;
+  if (!pending) {
+    pending = saveImageToBank(ctx, image, `images/${image.id}`);
+    copies.set(key, pending);
+    pending.catch(() => copies.delete(key));
+    if (copies.size > MAX_REMEMBERED) copies.delete(copies.keys().next().value as string);
+  }
+  const saved = await pending;
+  if (shared) ctx.progress(100, { bytes: 0, shared_with_object: saved.object });
+  return {
+    image_id: image.id,
+    object: saved.object,
+    meta: saved.meta,
+    checksum: saved.checksum,
+    size: saved.size,
+    shared,
+  };
+}
+
+async function recover(ctx: RecoverContext): Promise<{ image: string; created: boolean }> {
+  const saved = ctx.saved as Partial<ImageCopySaved>;
+  const id = saved.image_id;
+  if (!id) throw new Error('image-copy recovery needs the image_id its protect step saved');
+  return recoverImage(ctx, saved.meta ?? `images/${id}.json`, saved.object ?? `images/${id}.img`);
+}
+
+const plugin: ActionPlugin = {
+  protect,
+  recover,
+  // The copy lives in the checkpoint's container and goes with it; nothing at either site to remove.
+  delete: async () => ({ deleted: [] }),
+};
+export default plugin;
