@@ -73,9 +73,13 @@ export const engineOpts = defineGroup('engine', 'The dragon-engine execution ser
 });
 
 export const pluginOpts = defineGroup('plugins', 'Action plugins.', {
+  load_shipped: bool(
+    true,
+    'Load the action plugins shipped with Dragon (image-copy, server-snapshot, volume-snapshot, volume-replication).',
+  ),
   directories: list(
-    ['plugins'],
-    'Directories whose sub-folders each hold one action plugin (manifest.json).',
+    [],
+    'More directories whose sub-folders each hold one action plugin (manifest.json), e.g. /etc/dragon/plugins.',
   ),
 });
 

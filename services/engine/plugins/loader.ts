@@ -62,6 +62,11 @@ export function validateManifest(raw: unknown): PluginManifest {
   };
 }
 
+/** True under tsx or vitest, which can import .ts modules. */
+function runningTypeScript(): boolean {
+  return /tsx|vitest/.test([...process.execArgv, process.argv[1] ?? '', process.env.VITEST ?? ''].join(' '));
+}
+
 async function loadOne(dir: string): Promise<LoadedPlugin> {
   let raw: unknown;
   try {
@@ -70,9 +75,12 @@ async function loadOne(dir: string): Promise<LoadedPlugin> {
     throw new Error(`cannot read manifest.json: ${(err as Error).message}`);
   }
   const manifest = validateManifest(raw);
-  const entry = resolve(dir, manifest.entry);
+  let entry = resolve(dir, manifest.entry);
   if (!entry.startsWith(resolve(dir)))
     throw new Error(`entry ${manifest.entry} points outside the plugin folder`);
+  // Running from the TypeScript sources (tests, tsx): a shipped plugin's index.js is index.ts there.
+  const source = entry.replace(/\.js$/, '.ts');
+  if (!existsSync(entry) && source !== entry && existsSync(source) && runningTypeScript()) entry = source;
   if (!existsSync(entry)) throw new Error(`entry module ${manifest.entry} not found`);
   let mod: { default?: ActionPlugin } & ActionPlugin;
   try {

@@ -31,14 +31,24 @@ interface Deps {
 }
 
 async function load(db: Knex, row: ExecutionRow): Promise<{ policy: PolicyRow; checkpoint: CheckpointRow }> {
-  const checkpoint = (await db('checkpoints').where({ id: row.params.checkpoint_id }).first()) as CheckpointRow | undefined;
+  const checkpoint = (await db('checkpoints').where({ id: row.params.checkpoint_id }).first()) as
+    | CheckpointRow
+    | undefined;
   if (!checkpoint) throw new Error(`checkpoint ${String(row.params.checkpoint_id)} no longer exists`);
-  const policy = (await db('policies').where({ id: checkpoint.policy_id ?? row.policy_id }).first()) as PolicyRow | undefined;
+  const policy = (await db('policies')
+    .where({ id: checkpoint.policy_id ?? row.policy_id })
+    .first()) as PolicyRow | undefined;
   if (!policy) throw new Error(`the policy of checkpoint ${checkpoint.id} no longer exists`);
   return { policy, checkpoint };
 }
 
-async function openSites(deps: Deps, policy: PolicyRow, row: ExecutionRow, log: Logger, withPrimary: boolean) {
+async function openSites(
+  deps: Deps,
+  policy: PolicyRow,
+  row: ExecutionRow,
+  log: Logger,
+  withPrimary: boolean,
+) {
   const open = (siteName: string) =>
     siteClientsFor({
       conf: deps.conf,
@@ -59,24 +69,40 @@ async function openSites(deps: Deps, policy: PolicyRow, row: ExecutionRow, log: 
       throw err;
     }
   }
-  return { primary, backup, close: async () => void (await Promise.allSettled([primary?.close(), backup.close()])) };
+  return {
+    primary,
+    backup,
+    close: async () => void (await Promise.allSettled([primary?.close(), backup.close()])),
+  };
 }
 
 /** Results of every succeeded step of an execution, by step name. */
 async function stepResults(db: Knex, executionId: string): Promise<Record<string, unknown>> {
-  const rows = await db('execution_steps').where({ execution_id: executionId, status: 'succeeded' }).orderBy('name');
+  const rows = await db('execution_steps')
+    .where({ execution_id: executionId, status: 'succeeded' })
+    .orderBy('name');
   return Object.fromEntries(rows.map((r: { name: string; result: unknown }) => [r.name, r.result]));
 }
 
 function builtin(name: string, description: string, impl: ActionPlugin): LoadedPlugin {
   return {
-    manifest: { name, resource_type: 'Dragon::Builtin', version: '1', description, options_schema: {}, entry: '' },
+    manifest: {
+      name,
+      resource_type: 'Dragon::Builtin',
+      version: '1',
+      description,
+      options_schema: {},
+      entry: '',
+    },
     dir: '(built in)',
     impl,
   };
 }
 
-export function protectionKinds(deps: Deps): { kinds: Record<string, ExecutionKindHooks>; builtins: LoadedPlugin[] } {
+export function protectionKinds(deps: Deps): {
+  kinds: Record<string, ExecutionKindHooks>;
+  builtins: LoadedPlugin[];
+} {
   const { db } = deps;
 
   const protect: ExecutionKindHooks = {
@@ -93,12 +119,18 @@ export function protectionKinds(deps: Deps): { kinds: Record<string, ExecutionKi
             checkpointId: checkpoint.id,
             date: new Date(checkpoint.created_at),
           });
-          await db('checkpoints').where({ id: checkpoint.id }).update({ container: bank.container, updated_at: new Date() });
+          await db('checkpoints')
+            .where({ id: checkpoint.id })
+            .update({ container: bank.container, updated_at: new Date() });
         } else {
           // Taken over from another engine: continue in the same container.
-          bank = await CheckpointBankWriter.resume({ swift: sites.backup.swift, container: checkpoint.container });
+          bank = await CheckpointBankWriter.resume({
+            swift: sites.backup.swift,
+            container: checkpoint.container,
+          });
         }
-        const context: Omit<ProtectContext, keyof import('../plugin-api.js').StepContext> & Record<string, unknown> = {
+        const context: Omit<ProtectContext, keyof import('../plugin-api.js').StepContext> &
+          Record<string, unknown> = {
           primary: sites.primary!,
           backup: sites.backup,
           bank,
@@ -116,7 +148,10 @@ export function protectionKinds(deps: Deps): { kinds: Record<string, ExecutionKi
       const bank = prepared?.context.bank as CheckpointBankWriter | undefined;
       const now = new Date();
       if (outcome.status === 'succeeded') {
-        const manifest = (await stepResults(db, row.id))['zz-manifest'] as { total_size?: number; object_count?: number };
+        const manifest = (await stepResults(db, row.id))['zz-manifest'] as {
+          total_size?: number;
+          object_count?: number;
+        };
         await db('checkpoints')
           .where({ id: checkpointId })
           .update({
@@ -137,32 +172,48 @@ export function protectionKinds(deps: Deps): { kinds: Record<string, ExecutionKi
             log.warn({ err: (err as Error).message }, 'could not remove the cancelled checkpoint container'),
           );
         } else {
-          await bank.markError(reason).catch((err) =>
-            log.warn({ err: (err as Error).message }, 'could not mark the checkpoint container as failed'),
-          );
+          await bank
+            .markError(reason)
+            .catch((err) =>
+              log.warn({ err: (err as Error).message }, 'could not mark the checkpoint container as failed'),
+            );
         }
       }
       await db('checkpoints')
         .where({ id: checkpointId })
-        .update({ status: outcome.status === 'cancelled' ? 'deleted' : 'error', error: reason, updated_at: now, finished_at: now });
+        .update({
+          status: outcome.status === 'cancelled' ? 'deleted' : 'error',
+          error: reason,
+          updated_at: now,
+          finished_at: now,
+        });
     },
   };
 
   /** Verify and delete read the bank at the backup site; delete also gives each action what its protect saved. */
-  const checkpointRun = (withWriterless: 'verify' | 'delete'): ExecutionKindHooks['prepare'] =>
+  const checkpointRun =
+    (withWriterless: 'verify' | 'delete'): ExecutionKindHooks['prepare'] =>
     async (row, log) => {
       const { policy, checkpoint } = await load(db, row);
       const sites = await openSites(deps, policy, row, log, withWriterless === 'delete');
       try {
         const bank = checkpoint.container
-          ? await openCheckpoint({ swift: sites.backup.swift, container: checkpoint.container }).catch((err) => {
-              if (withWriterless === 'verify') throw err;
-              return undefined; // deleting an incomplete checkpoint: nothing to read, the container still goes
-            })
+          ? await openCheckpoint({ swift: sites.backup.swift, container: checkpoint.container }).catch(
+              (err) => {
+                if (withWriterless === 'verify') throw err;
+                return undefined; // deleting an incomplete checkpoint: nothing to read, the container still goes
+              },
+            )
           : undefined;
         const saved = checkpoint.execution_id ? await stepResults(db, checkpoint.execution_id) : {};
         return {
-          context: { primary: sites.primary, backup: sites.backup, bank, checkpointId: checkpoint.id, checkpoint },
+          context: {
+            primary: sites.primary,
+            backup: sites.backup,
+            bank,
+            checkpointId: checkpoint.id,
+            checkpoint,
+          },
           stepContext: (step) => ({ saved: (saved[step.name] as Record<string, unknown>) ?? {} }),
           close: sites.close,
         };
@@ -212,8 +263,14 @@ export function protectionKinds(deps: Deps): { kinds: Record<string, ExecutionKi
         const c = ctx as ProtectContext & { policy: PolicyRow };
         const bank = c.bank as CheckpointBankWriter;
         const results = await stepResults(db, ctx.executionId);
-        const template = results[TEMPLATE_STEP] as { object: string; parameters: Record<string, unknown>; graph: unknown[] };
-        const resources = await db('policy_resources').where({ policy_id: c.policy.id }).orderBy('resource_id');
+        const template = results[TEMPLATE_STEP] as {
+          object: string;
+          parameters: Record<string, unknown>;
+          graph: unknown[];
+        };
+        const resources = await db('policy_resources')
+          .where({ policy_id: c.policy.id })
+          .orderBy('resource_id');
         const steps = Object.fromEntries(Object.entries(results).filter(([name]) => !name.startsWith('zz-')));
         const manifest = await bank.writeManifest({
           policy: {
@@ -241,7 +298,9 @@ export function protectionKinds(deps: Deps): { kinds: Record<string, ExecutionKi
     }),
     builtin(VERIFY_ACTION, 'Re-reads every object of a checkpoint and compares SHA-256 and size.', {
       async verify(ctx: CheckpointContext) {
-        const bank = ctx.bank as unknown as { verify(): Promise<{ ok: boolean; problems: Array<{ object: string; problem: string }> }> };
+        const bank = ctx.bank as unknown as {
+          verify(): Promise<{ ok: boolean; problems: Array<{ object: string; problem: string }> }>;
+        };
         const result = await bank.verify();
         if (!result.ok) {
           throw new Error(
@@ -254,7 +313,8 @@ export function protectionKinds(deps: Deps): { kinds: Record<string, ExecutionKi
     builtin(REMOVE_CONTAINER_ACTION, "Removes the checkpoint's container from the bank.", {
       async delete(ctx: CheckpointContext) {
         const c = ctx as CheckpointContext & { checkpoint: CheckpointRow };
-        if (c.checkpoint.container) await deleteCheckpoint({ swift: ctx.backup.swift, container: c.checkpoint.container });
+        if (c.checkpoint.container)
+          await deleteCheckpoint({ swift: ctx.backup.swift, container: c.checkpoint.container });
         return { container: c.checkpoint.container || null };
       },
     }),
