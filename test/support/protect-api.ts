@@ -2,17 +2,24 @@
  * dragon-api with real Keystone auth (the stand-in of a two-region simulated
  * cloud), the default policy rules and PGlite, for the protection tests.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAuthMiddleware } from '../../services/api/auth/index.js';
 import { type RunningApi, runApi } from '../../services/api/service.js';
 import { type RunningCloud, startCloud } from '../../services/cloudsim/cloud.js';
 import { allServices } from '../../services/cloudsim/services.js';
-import { loadDragonConfig } from '../../services/common/config/index.js';
+import { type Config, loadDragonConfig } from '../../services/common/config/index.js';
 import { type Database, openDatabase } from '../../services/common/db/connection.js';
 import { syncSchema } from '../../services/common/db/migrate.js';
 import { InProcessTransport } from '../../services/common/rpc/inprocess.js';
+
+export interface ApiAnswer {
+  status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies are whatever the test asserts them to be
+  body: any;
+  text: string;
+}
 
 export interface ProtectApi {
   cloud: RunningCloud;
@@ -20,14 +27,10 @@ export interface ProtectApi {
   db: Database;
   /** DRAGON_* variables the config was built from (sites, secret key, Keystone). */
   env: Record<string, string>;
+  /** The API's configuration, loaded again (for engine-side code under test). */
+  loadConf(): Config;
   token(user?: string, password?: string, project?: string): Promise<string>;
-  // biome-ignore lint/suspicious/noExplicitAny: response bodies are whatever the test asserts them to be
-  call(
-    token: string,
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: any; text: string }>;
+  call(token: string, method: string, path: string, body?: unknown): Promise<ApiAnswer>;
   close(): Promise<void>;
 }
 
@@ -41,13 +44,20 @@ export async function startProtectApi(extraEnv: Record<string, string> = {}): Pr
     DRAGON_KEYSTONE_AUTHTOKEN__USERNAME: 'dragon',
     DRAGON_KEYSTONE_AUTHTOKEN__PASSWORD: 'DRAGON_PASS',
     DRAGON_KEYSTONE_AUTHTOKEN__INTERFACE: 'public',
-    DRAGON_SITE_REGIONONE__REGION_NAME: 'RegionOne',
-    DRAGON_SITE_REGIONTWO__REGION_NAME: 'RegionTwo',
     DRAGON_SITES__SECRET_KEY: TEST_SECRET_KEY,
     ...extraEnv,
   };
-  const conf = loadDragonConfig({ defaultFile: null, env });
   const statePath = mkdtempSync(join(tmpdir(), 'dragon-protect-api-'));
+  // Instance names keep their case only in files (env variables lower-case them).
+  const confFile = join(statePath, 'dragon.conf');
+  writeFileSync(
+    confFile,
+    '[site:RegionOne]\nregion_name = RegionOne\ndescription = primary\n\n' +
+      '[site:RegionTwo]\nregion_name = RegionTwo\n\n[sites]\ndefault_primary_site = RegionOne\n',
+  );
+  const loadConf = () =>
+    loadDragonConfig({ defaultFile: null, env, sources: { configFiles: [confFile], configDirs: [] } });
+  const conf = loadConf();
   const db = openDatabase({ connection: '', statePath, maxPoolSize: 1 });
   await syncSchema(db);
   const transport = new InProcessTransport();
@@ -68,6 +78,7 @@ export async function startProtectApi(extraEnv: Record<string, string> = {}): Pr
     api,
     db,
     env,
+    loadConf,
     async token(user = 'demo', password = 'DEMO_PASS', project = 'demo') {
       const r = await fetch(`${authUrl}/auth/tokens`, {
         method: 'POST',
