@@ -3,7 +3,9 @@ import { registerActionCommands } from './commands/action.js';
 import { registerExecutionCommands } from './commands/execution.js';
 import { registerPolicyCommands } from './commands/policy.js';
 import { registerPolicyResourceCommands } from './commands/policy-resource.js';
+import { registerProtectableCommands } from './commands/protectable.js';
 import { registerServiceCommands } from './commands/service.js';
+import { registerSiteCommands } from './commands/site.js';
 import { CommandContext } from './context.js';
 import { describeError } from './http.js';
 import { type CliIo, processIo } from './io.js';
@@ -82,6 +84,14 @@ export function buildProgram(io: CliIo): Command {
   registerActionCommands(program.command('action').description('Protection actions'), ctx);
   registerExecutionCommands(program.command('execution').description('Executions'), ctx);
   registerServiceCommands(program.command('service').description('Dragon services'), ctx);
+  registerSiteCommands(
+    program.command('site').description('Sites workloads run at and are recovered to'),
+    ctx,
+  );
+  registerProtectableCommands(
+    program.command('protectable').description('Resources that can be protected'),
+    ctx,
+  );
   return program;
 }
 
