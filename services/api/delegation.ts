@@ -77,16 +77,19 @@ export function policyTrustHooks(conf: Config, req: Request, ctx: RequestContext
         throw err;
       }
     },
-    deleteTrust: async (trustId) => {
-      try {
-        await deleteTrust({ authUrl: serviceUser.authUrl, token, trustId });
-        log.info({ trust_id: trustId }, 'trust deleted');
-        return;
-      } catch (err) {
-        // Someone other than the trustor deleted the policy: Dragon's service user may still (as an admin).
-        if (!(err instanceof OpenStackHttpError && err.status === 403)) {
-          log.warn({ trust_id: trustId, err: (err as Error).message }, 'trust could not be deleted');
+    deleteTrust: async (trustId, trustorUserId) => {
+      // Keystone lets the trustor or an admin delete a trust. When someone else of the project deletes
+      // the policy, or the trustor's token is refused, Dragon's service user tries (it may be an admin).
+      if (!trustorUserId || trustorUserId === ctx.userId) {
+        try {
+          await deleteTrust({ authUrl: serviceUser.authUrl, token, trustId });
+          log.info({ trust_id: trustId }, 'trust deleted');
           return;
+        } catch (err) {
+          if (!(err instanceof OpenStackHttpError && err.status === 403)) {
+            log.warn({ trust_id: trustId, err: (err as Error).message }, 'trust could not be deleted');
+            return;
+          }
         }
       }
       const s = serviceUserSession(serviceUser);

@@ -61,16 +61,11 @@ export async function siteClientsFor(r: SiteClientsRequest): Promise<OpenSiteCli
       `The policy has no trust, so Dragon cannot act for its project at site ${site.name} ` +
         '(was it created without Keystone?).',
     );
-  const session = await siteSession(
-    r.conf,
-    r.db,
-    site,
-    site.kind === 'operator' ? { trustId: r.trustId! } : { trustId: '' },
-    {
-      logger: r.logger,
-      globalRequestId: r.globalRequestId,
-    },
-  );
+  const actingAs = site.kind === 'operator' && r.trustId ? { trustId: r.trustId } : undefined;
+  const session = await siteSession(r.conf, r.db, site, actingAs, {
+    logger: r.logger,
+    globalRequestId: r.globalRequestId,
+  });
   // A tenant site's project is the application credential's; known once authenticated.
   const projectId = site.kind === 'operator' ? r.projectId : ((await session.authenticate()).projectId ?? '');
   return clientsOf(site, session, projectId);

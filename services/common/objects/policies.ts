@@ -89,8 +89,8 @@ function duplicateName(name: string): DragonError {
 export interface PolicyTrustHooks {
   /** Creates the trust; its id is stored on the policy. Undefined: no trust (e.g. noauth). */
   createTrust?: () => Promise<string | undefined>;
-  /** Deletes a trust; must not throw for one already gone. */
-  deleteTrust?: (trustId: string) => Promise<void>;
+  /** Deletes a trust (made by `trustorUserId` when known); must not throw for one already gone. */
+  deleteTrust?: (trustId: string, trustorUserId?: string) => Promise<void>;
 }
 
 export async function createPolicy(
@@ -119,7 +119,7 @@ export async function createPolicy(
     });
   } catch (err) {
     // The policy was not stored: its trust must not outlive it.
-    if (trustId && hooks.deleteTrust) await hooks.deleteTrust(trustId).catch(() => {});
+    if (trustId && hooks.deleteTrust) await hooks.deleteTrust(trustId, values.userId).catch(() => {});
     if (isUniqueViolation(err)) throw duplicateName(values.name);
     throw err;
   }
@@ -172,5 +172,6 @@ export async function deletePolicy(db: Knex, policy: PolicyRow, hooks: PolicyTru
     await trx('policies').where({ id: policy.id }).delete();
   });
   // After the commit: a policy whose delete rolled back keeps a working trust.
-  if (policy.trust_id && hooks.deleteTrust) await hooks.deleteTrust(policy.trust_id);
+  if (policy.trust_id && hooks.deleteTrust)
+    await hooks.deleteTrust(policy.trust_id, policy.user_id ?? undefined);
 }

@@ -9,7 +9,6 @@
 import type { KeystoneAuthtokenConf } from '../../api/auth/opts.js';
 import type { Logger } from '../log.js';
 import type { EndpointInterface } from './catalog.js';
-import { OpenStackHttpError } from './errors.js';
 import { identityBase, KeystoneSession, type SessionOptions } from './session.js';
 
 export interface TrustRequest {
@@ -178,8 +177,4 @@ export function trustSession(o: TrustSessionOptions): KeystoneSession {
     globalRequestId: o.globalRequestId,
     dispatcher: o.dispatcher,
   });
-}
-
-export function isNotFound(err: unknown): boolean {
-  return err instanceof OpenStackHttpError && err.status === 404;
 }

@@ -42,7 +42,10 @@ export function siteInterface(site: Site): EndpointInterface {
   return site.kind === 'operator' ? site.interface : (site.row.interface as EndpointInterface);
 }
 
-/** How to act at an operator site: the policy's trust (engine), or the caller's token (one API call). */
+/**
+ * How to act at an operator site: the policy's trust (engine), or the caller's token (one API call).
+ * A tenant site always uses its own application credential.
+ */
 export type ActingAs = { trustId: string } | { userToken: string; projectId: string };
 
 export interface SiteSessionOptions {
@@ -54,7 +57,7 @@ export async function siteSession(
   conf: Config,
   db: Knex,
   site: Site,
-  actingAs: ActingAs,
+  actingAs: ActingAs | undefined,
   o: SiteSessionOptions = {},
 ): Promise<KeystoneSession> {
   if (site.kind === 'tenant') {
@@ -69,6 +72,8 @@ export async function siteSession(
       globalRequestId: o.globalRequestId,
     });
   }
+  if (!actingAs)
+    throw new DragonError(409, `Dragon has no way to act for the project at site ${site.name} (no trust).`);
   const authtoken = conf.get(keystoneAuthtokenOpts);
   if ('trustId' in actingAs) {
     const serviceUser = serviceUserFromConf(authtoken);

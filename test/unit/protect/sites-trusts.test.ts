@@ -56,6 +56,17 @@ describe('trusts of policies', () => {
     expect(deleted.status).toBe(204);
   });
 
+  it('deletes the trust when another member of the project deletes the policy', async () => {
+    const store = t.cloud.keystone.store;
+    const colleague = store.createUser({ name: 'colleague', password: 'COLLEAGUE_PASS' });
+    store.grant(colleague.id, store.findRole('member')!.id, { projectId: t.cloud.demo.projectId });
+    const created = await t.call(await t.token(), 'POST', '/v1/policies', { policy: { name: 'shared' } });
+    const row = await t.db('policies').where({ id: created.body.policy.id }).first();
+    const other = await t.token('colleague', 'COLLEAGUE_PASS');
+    expect((await t.call(other, 'DELETE', `/v1/policies/${row.id}`)).status).toBe(204);
+    expect(store.trusts.has(row.trust_id)).toBe(false);
+  });
+
   it('makes no trust for a duplicate policy name', async () => {
     const token = await t.token();
     await t.call(token, 'POST', '/v1/policies', { policy: { name: 'twice' } });
