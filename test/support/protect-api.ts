@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { createAuthMiddleware } from '../../services/api/auth/index.js';
 import { type RunningApi, runApi } from '../../services/api/service.js';
 import { type RunningCloud, startCloud } from '../../services/cloudsim/cloud.js';
@@ -12,6 +13,7 @@ import { allServices } from '../../services/cloudsim/services.js';
 import { type Config, loadDragonConfig } from '../../services/common/config/index.js';
 import { type Database, openDatabase } from '../../services/common/db/connection.js';
 import { syncSchema } from '../../services/common/db/migrate.js';
+import { configureLogging } from '../../services/common/log.js';
 import { InProcessTransport } from '../../services/common/rpc/inprocess.js';
 
 export interface ApiAnswer {
@@ -27,6 +29,8 @@ export interface ProtectApi {
   db: Database;
   /** DRAGON_* variables the config was built from (sites, secret key, Keystone). */
   env: Record<string, string>;
+  /** Every log line written since the start (API, sessions), as text. */
+  logs: string[];
   /** The API's configuration, loaded again (for engine-side code under test). */
   loadConf(): Config;
   token(user?: string, password?: string, project?: string): Promise<string>;
@@ -36,7 +40,20 @@ export interface ProtectApi {
 
 export const TEST_SECRET_KEY = Buffer.alloc(32, 7).toString('base64');
 
-export async function startProtectApi(extraEnv: Record<string, string> = {}): Promise<ProtectApi> {
+export async function startProtectApi(
+  extraEnv: Record<string, string> = {},
+  /** More dragon.conf text, written once the cloud's endpoints are known. */
+  extraConf: (cloud: RunningCloud) => string | Promise<string> = () => '',
+): Promise<ProtectApi> {
+  const logs: string[] = [];
+  configureLogging({
+    destination: new Writable({
+      write(chunk, _enc, cb) {
+        logs.push(String(chunk));
+        cb();
+      },
+    }),
+  });
   const cloud = await startCloud({ services: allServices });
   const authUrl = `${cloud.keystone.url}/v3`;
   const env = {
@@ -53,7 +70,8 @@ export async function startProtectApi(extraEnv: Record<string, string> = {}): Pr
   writeFileSync(
     confFile,
     '[site:RegionOne]\nregion_name = RegionOne\ndescription = primary\n\n' +
-      '[site:RegionTwo]\nregion_name = RegionTwo\n\n[sites]\ndefault_primary_site = RegionOne\n',
+      '[site:RegionTwo]\nregion_name = RegionTwo\n\n[sites]\ndefault_primary_site = RegionOne\n\n' +
+      (await extraConf(cloud)),
   );
   const loadConf = () =>
     loadDragonConfig({ defaultFile: null, env, sources: { configFiles: [confFile], configDirs: [] } });
@@ -78,6 +96,7 @@ export async function startProtectApi(extraEnv: Record<string, string> = {}): Pr
     api,
     db,
     env,
+    logs,
     loadConf,
     async token(user = 'demo', password = 'DEMO_PASS', project = 'demo') {
       const r = await fetch(`${authUrl}/auth/tokens`, {

@@ -14,7 +14,17 @@ let appCred: { id: string; secret: string };
 const fast = { timeoutMs: 10_000, intervalMs: 50 };
 
 beforeAll(async () => {
-  t = await startProtectApi();
+  // A site of RegionOne whose compute endpoint is overridden to RegionTwo's Nova.
+  t = await startProtectApi({}, async (cloud) => {
+    const s = new KeystoneSession({
+      authUrl: `${cloud.keystone.url}/v3`,
+      auth: { type: 'password', username: 'demo', password: 'DEMO_PASS', userDomainName: 'Default' },
+      scope: { projectName: 'demo', projectDomainName: 'Default' },
+    });
+    const url = await s.endpointFor('compute', { region: 'RegionTwo' });
+    await s.close();
+    return `[site:Overridden]\nregion_name = RegionOne\ncompute_endpoint = ${url}\n`;
+  });
   token = await t.token();
   const store = t.cloud.keystone.store;
   const demo = store.findUser({ name: 'demo', domainId: 'default' })!;
@@ -118,6 +128,39 @@ describe('sites', () => {
     await expect(
       siteClientsFor({ conf, db: t.db, siteName: 'RegionOne', projectId: t.cloud.demo.projectId }),
     ).rejects.toThrow(/no trust/);
+  });
+
+  it('uses the endpoint overrides of an operator site', async () => {
+    const created = await t.call(token, 'POST', '/v1/policies', { policy: { name: 'overrides' } });
+    const row = await t.db('policies').where({ id: created.body.policy.id }).first();
+    const conf = t.loadConf();
+    const open = (siteName: string) =>
+      siteClientsFor({ conf, db: t.db, siteName, projectId: t.cloud.demo.projectId, trustId: row.trust_id });
+    const two = await open('RegionTwo');
+    const over = await open('Overridden');
+    try {
+      const image = (await two.glance.listImages()).find((i) => i.name?.includes('cirros'))!;
+      const made = await two.nova.createServer({
+        name: 'only-in-two',
+        flavorRef: (await two.nova.listFlavors())[0].id,
+        imageRef: image.id,
+        networks: 'none',
+      });
+      // Nova answers from RegionTwo although the site's region is RegionOne; Cinder stays in RegionOne.
+      expect((await over.nova.listServers()).map((s) => s.id)).toContain(made.id);
+      expect(over.region).toBe('RegionOne');
+    } finally {
+      await two.close();
+      await over.close();
+    }
+  });
+
+  it('never logs an application credential secret or a token', () => {
+    const all = t.logs.join('');
+    expect(all).toContain('tenant site registered');
+    expect(all).not.toContain(appCred.secret);
+    expect(all).not.toContain('not-the-secret');
+    expect(all).not.toContain(token);
   });
 
   it('deletes a tenant site but not a site of the cloud', async () => {
