@@ -19,8 +19,10 @@ import { checkpointRoutes } from './routes/checkpoints.js';
 import { executionRoutes } from './routes/executions.js';
 import { healthcheck } from './routes/healthcheck.js';
 import { policyRoutes } from './routes/policies.js';
+import { protectableRoutes } from './routes/protectables.js';
 import { resourceRoutes } from './routes/resources.js';
 import { serviceRoutes } from './routes/services.js';
+import { siteRoutes } from './routes/sites.js';
 import { listVersions, showVersion } from './routes/versions.js';
 import { route } from './routing.js';
 
@@ -47,6 +49,8 @@ export function createApp(deps: ApiDeps): express.Express {
   v1.use(executionRoutes(deps));
   v1.use(checkpointRoutes(deps));
   v1.use(serviceRoutes(deps));
+  v1.use(siteRoutes(deps));
+  v1.use(protectableRoutes(deps));
   app.use('/v1', v1);
 
   app.use(notFound());

@@ -4,7 +4,9 @@ import { registerCheckpointCommands, registerProtectCommand } from './commands/c
 import { registerExecutionCommands } from './commands/execution.js';
 import { registerPolicyCommands } from './commands/policy.js';
 import { registerPolicyResourceCommands } from './commands/policy-resource.js';
+import { registerProtectableCommands } from './commands/protectable.js';
 import { registerServiceCommands } from './commands/service.js';
+import { registerSiteCommands } from './commands/site.js';
 import { CommandContext } from './context.js';
 import { describeError } from './http.js';
 import { type CliIo, processIo } from './io.js';
@@ -85,6 +87,14 @@ export function buildProgram(io: CliIo): Command {
   registerExecutionCommands(program.command('execution').description('Executions'), ctx);
   registerCheckpointCommands(program.command('checkpoint').description('Checkpoints (recovery points)'), ctx);
   registerServiceCommands(program.command('service').description('Dragon services'), ctx);
+  registerSiteCommands(
+    program.command('site').description('Sites workloads run at and are recovered to'),
+    ctx,
+  );
+  registerProtectableCommands(
+    program.command('protectable').description('Resources that can be protected'),
+    ctx,
+  );
   return program;
 }
 

@@ -11,6 +11,7 @@ import {
   updatePolicy,
 } from '../../common/objects/policies.js';
 import { contextOf, listScope, lookupScope, targetFor } from '../context.js';
+import { policyTrustHooks } from '../delegation.js';
 import type { ApiDeps } from '../deps.js';
 import { filters, listBody, pageRequest } from '../lists.js';
 import { route } from '../routing.js';
@@ -60,13 +61,17 @@ export function policyRoutes(deps: ApiDeps): Router {
       deps.enforcer.authorize('dragon:policy:create', targetFor(ctx.projectId), ctx);
       const { policy: body } = validateCreate(req.body);
       if (!ctx.projectId) throw new DragonError(400, 'Creating a policy needs a project-scoped token.');
-      const policy = await createPolicy(deps.db, {
-        projectId: ctx.projectId,
-        userId: ctx.userId,
-        name: body.name,
-        description: body.description,
-        backup_site: body.backup_site,
-      });
+      const policy = await createPolicy(
+        deps.db,
+        {
+          projectId: ctx.projectId,
+          userId: ctx.userId,
+          name: body.name,
+          description: body.description,
+          backup_site: body.backup_site,
+        },
+        policyTrustHooks(deps.conf, req, ctx),
+      );
       res
         .status(201)
         .location(`${baseUrl(req)}/v1/policies/${policy.id}`)
@@ -86,7 +91,7 @@ export function policyRoutes(deps: ApiDeps): Router {
     },
     delete: async (req, res) => {
       const policy = await authorizedPolicy(deps, req, 'dragon:policy:delete');
-      await deletePolicy(deps.db, policy);
+      await deletePolicy(deps.db, policy, policyTrustHooks(deps.conf, req, contextOf(req)));
       res.status(204).end();
     },
   });

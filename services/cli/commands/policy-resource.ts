@@ -3,6 +3,7 @@ import { type CommandContext, collect, withOutputOptions, withSortOptions } from
 import { findPolicy } from '../find.js';
 import { describeError } from '../http.js';
 import { col, type OutputOptions } from '../output.js';
+import { listProtectables } from './protectable.js';
 
 const LIST_COLUMNS = [
   col('Resource ID', 'resource_id'),
@@ -93,6 +94,16 @@ export function registerPolicyResourceCommands(policy: Command, ctx: CommandCont
     .option('--option <key=value>', 'action option (repeat for several; values are strings)', collect, [])
     .option('--options-json <json>', 'action options as a JSON object')
     .option('--not-required', 'protect even when the resource is missing at protect time')
+    .option('--with-dependencies', "also add a server's attached volumes")
+    .option(
+      '--volume-action <name>',
+      'action for the volumes added by --with-dependencies',
+      'volume-snapshot',
+    )
+    .option(
+      '--site <name>',
+      'site the server runs at, for --with-dependencies (default: the default primary site)',
+    )
     .action(
       async (
         nameOrId: string,
@@ -104,6 +115,9 @@ export function registerPolicyResourceCommands(policy: Command, ctx: CommandCont
           option: string[];
           optionsJson?: string;
           notRequired?: boolean;
+          withDependencies?: boolean;
+          volumeAction: string;
+          site?: string;
         },
       ) => {
         const options = parseActionOptions(opts.option, opts.optionsJson);
@@ -119,8 +133,33 @@ export function registerPolicyResourceCommands(policy: Command, ctx: CommandCont
             required: !opts.notRequired,
           },
         };
-        const { resource: added } = await client.post<{ resource: Resource }>(path(found.id), body);
-        ctx.printShow(added, SHOW_COLUMNS, opts);
+        if (!opts.withDependencies) {
+          const { resource: added } = await client.post<{ resource: Resource }>(path(found.id), body);
+          ctx.printShow(added, SHOW_COLUMNS, opts);
+          return;
+        }
+        if (opts.type !== 'OS::Nova::Server')
+          throw new Error('--with-dependencies applies to OS::Nova::Server');
+        // Look the server up first so a wrong ID adds nothing.
+        const servers = await listProtectables(client, { site: opts.site, type: 'OS::Nova::Server' });
+        const server = servers.find((s) => s.id === opts.resourceId);
+        if (!server) throw new Error(`No server with ID ${opts.resourceId} at the site.`);
+        body.resource.resource_name ??= server.name;
+        const added: Resource[] = [];
+        added.push((await client.post<{ resource: Resource }>(path(found.id), body)).resource);
+        for (const dep of server.dependencies.filter((d) => d.type === 'OS::Cinder::Volume')) {
+          const { resource } = await client.post<{ resource: Resource }>(path(found.id), {
+            resource: {
+              resource_id: dep.id,
+              resource_type: dep.type,
+              resource_name: dep.name || undefined,
+              action: opts.volumeAction,
+              required: !opts.notRequired,
+            },
+          });
+          added.push(resource);
+        }
+        ctx.printList(added, LIST_COLUMNS, opts);
       },
     );
 

@@ -6,6 +6,7 @@
 import { keystoneAuthtokenOpts } from '../../api/auth/opts.js';
 import { corsOpts } from '../../api/opts.js';
 import { policyOpts } from '../../api/policy/opts.js';
+import { siteOpts, sitesOpts } from '../sites/opts.js';
 import {
   apiOpts,
   cloudsimOpts,
@@ -28,6 +29,8 @@ export const allGroups: readonly OptGroup[] = [
   keystoneAuthtokenOpts,
   policyOpts,
   corsOpts,
+  sitesOpts,
+  siteOpts,
   cloudsimOpts,
 ];
 

@@ -14,6 +14,8 @@ export interface PolicyRow {
   name: string;
   description: string;
   backup_site: string | null;
+  /** Keystone trust the engine acts through (null without Keystone). */
+  trust_id?: string | null;
   status: string;
   resource_count: number;
   created_at: Date;
@@ -80,9 +82,28 @@ function duplicateName(name: string): DragonError {
   return new DragonError(409, `A policy named "${name}" already exists in this project.`);
 }
 
-export async function createPolicy(db: Knex, values: PolicyCreate): Promise<PolicyRow> {
+/**
+ * Delegation around a policy's life (Heat's deferred auth): the API passes functions that create the
+ * trust from the caller and delete it again, so this module stays free of HTTP and Keystone.
+ */
+export interface PolicyTrustHooks {
+  /** Creates the trust; its id is stored on the policy. Undefined: no trust (e.g. noauth). */
+  createTrust?: () => Promise<string | undefined>;
+  /** Deletes a trust (made by `trustorUserId` when known); must not throw for one already gone. */
+  deleteTrust?: (trustId: string, trustorUserId?: string) => Promise<void>;
+}
+
+export async function createPolicy(
+  db: Knex,
+  values: PolicyCreate,
+  hooks: PolicyTrustHooks = {},
+): Promise<PolicyRow> {
   const now = new Date();
   const id = randomUUID();
+  // A clear 409 before a trust is made for nothing; the unique index still decides under a race.
+  const taken = await db('policies').where({ project_id: values.projectId, name: values.name }).first('id');
+  if (taken) throw duplicateName(values.name);
+  const trustId = hooks.createTrust ? await hooks.createTrust() : undefined;
   try {
     await db('policies').insert({
       id,
@@ -91,11 +112,14 @@ export async function createPolicy(db: Knex, values: PolicyCreate): Promise<Poli
       name: values.name,
       description: values.description ?? '',
       backup_site: values.backup_site ?? null,
+      trust_id: trustId ?? null,
       status: 'available',
       created_at: now,
       updated_at: now,
     });
   } catch (err) {
+    // The policy was not stored: its trust must not outlive it.
+    if (trustId && hooks.deleteTrust) await hooks.deleteTrust(trustId, values.userId).catch(() => {});
     if (isUniqueViolation(err)) throw duplicateName(values.name);
     throw err;
   }
@@ -131,7 +155,7 @@ export async function updatePolicy(db: Knex, policy: PolicyRow, changes: PolicyU
  * Deletes the policy and (by cascade) its resources. The row lock makes a
  * concurrent delete and the active-execution check see one consistent state.
  */
-export async function deletePolicy(db: Knex, policy: PolicyRow): Promise<void> {
+export async function deletePolicy(db: Knex, policy: PolicyRow, hooks: PolicyTrustHooks = {}): Promise<void> {
   await db.transaction(async (trx) => {
     const locked = await trx('policies').where({ id: policy.id }).forUpdate().first();
     if (!locked) throw new DragonError(404, `Policy ${policy.id} could not be found.`);
@@ -147,4 +171,7 @@ export async function deletePolicy(db: Knex, policy: PolicyRow): Promise<void> {
     }
     await trx('policies').where({ id: policy.id }).delete();
   });
+  // After the commit: a policy whose delete rolled back keeps a working trust.
+  if (policy.trust_id && hooks.deleteTrust)
+    await hooks.deleteTrust(policy.trust_id, policy.user_id ?? undefined);
 }

@@ -63,6 +63,11 @@ export interface SessionOptions {
   /** Default region and interface for endpointFor(). */
   regionName?: string;
   interface?: EndpointInterface;
+  /**
+   * Endpoints used instead of the catalog's, by service type (`compute`, `volumev3`, ...), e.g. a
+   * site's `[site:NAME] compute_endpoint`. `%(project_id)s` is replaced with the token's project.
+   */
+  endpointOverrides?: Record<string, string>;
   /** PEM CA bundle (content) or a path to one, for TLS endpoints signed by a private CA. */
   ca?: string | Buffer;
   cafile?: string;
@@ -221,6 +226,8 @@ export class KeystoneSession {
 
   async endpointFor(serviceType: string, filter: EndpointFilter = {}): Promise<string> {
     const access = await this.authenticate();
+    const override = this.#opts.endpointOverrides?.[serviceType];
+    if (override) return override.replace(/\/+$/, '').replace(/[%$]\(project_id\)s/g, access.projectId ?? '');
     return access.catalog.endpointFor(serviceType, {
       interface: filter.interface ?? this.#opts.interface ?? 'public',
       region: filter.region ?? this.#opts.regionName,
