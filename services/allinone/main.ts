@@ -6,19 +6,19 @@
  * the simulated Keystone and writes a clouds.yaml for the CLI.
  */
 import { join, resolve } from 'node:path';
-import { createAuthMiddleware } from '../api/auth/index.js';
 import { keystoneAuthtokenOpts } from '../api/auth/opts.js';
 import { runApi } from '../api/service.js';
 import { startCloud } from '../cloudsim/cloud.js';
-import { writeQuickstartCloudsYaml } from '../cloudsim/quickstart-clouds.js';
+import { writeQuickstartCloudsYaml, writeQuickstartConfig } from '../cloudsim/quickstart-clouds.js';
 import { allServices } from '../cloudsim/services.js';
 import { bootstrapConfig, databaseFrom, onShutdown, transportFrom } from '../common/bootstrap.js';
-import { cloudsimOpts, databaseOpts, defaultOpts } from '../common/config/index.js';
+import { cloudsimOpts, databaseOpts, defaultOpts, loadDragonConfig } from '../common/config/index.js';
 import { requireCurrentSchema, syncSchema } from '../common/db/migrate.js';
-import { Engine } from '../engine/service.js';
-import { engineSettingsFrom } from '../engine/settings.js';
+import { assembleEngine } from '../engine/assemble.js';
 
-const { conf, log } = bootstrapConfig('dragon');
+const boot = bootstrapConfig('dragon');
+const log = boot.log;
+let conf = boot.conf;
 const statePath = resolve(conf.get(defaultOpts).state_path);
 
 const db = databaseFrom(conf);
@@ -32,10 +32,8 @@ if (!conf.get(databaseOpts).connection) {
 const transport = await transportFrom(conf);
 
 let cloud: Awaited<ReturnType<typeof startCloud>> | undefined;
-let authenticate: ReturnType<typeof createAuthMiddleware> | undefined;
 let cloudsYaml: string | undefined;
-const authtoken = conf.get(keystoneAuthtokenOpts);
-if (conf.get(defaultOpts).auth_strategy === 'keystone' && !authtoken.auth_url) {
+if (conf.get(defaultOpts).auth_strategy === 'keystone' && !conf.get(keystoneAuthtokenOpts).auth_url) {
   const sim = conf.get(cloudsimOpts);
   const dataDir = resolve(sim.data_dir || join(statePath, 'cloudsim'));
   cloud = await startCloud({
@@ -44,27 +42,20 @@ if (conf.get(defaultOpts).auth_strategy === 'keystone' && !authtoken.auth_url) {
     keystonePort: sim.keystone_port,
     persistIdentity: true,
   });
-  authenticate = createAuthMiddleware({
-    strategy: 'keystone',
-    authtoken: {
-      ...authtoken,
-      auth_url: `${cloud.keystone.url}/v3`,
-      www_authenticate_uri: `${cloud.keystone.url}/v3`,
-      username: 'dragon',
-      password: 'DRAGON_PASS',
-      project_name: 'service',
-      jws_public_key_repository: join(cloud.keystone.keyDir, 'public'),
-      interface: 'public',
-    },
-    logger: log,
+  // Dragon is configured against the simulator like against any cloud: a generated config file,
+  // read after the operator's own, so the sites and Keystone settings below are the real code paths.
+  const generated = join(statePath, 'quickstart.conf');
+  writeQuickstartConfig(generated, cloud, statePath);
+  conf = loadDragonConfig({
+    sources: { configFiles: [...conf.sources.configFiles, generated], configDirs: conf.sources.configDirs },
   });
   cloudsYaml = join(statePath, 'clouds.yaml');
   writeQuickstartCloudsYaml(cloudsYaml, cloud);
 }
 
-const engine = new Engine(db, transport, engineSettingsFrom(conf));
+const engine = assembleEngine(conf, db, transport);
 await engine.start();
-const api = await runApi(conf, db, transport, { authenticate });
+const api = await runApi(conf, db, transport);
 if (cloud) {
   // Dragon is found through the catalog like any OpenStack service, in every region.
   for (const region of Object.keys(cloud.sites)) {

@@ -1,8 +1,7 @@
 /** dragon-engine: runs executions; scale out by starting more of them. */
 import { bootstrapConfig, onShutdown, openCheckedDatabase, transportFrom } from '../common/bootstrap.js';
 import { defaultOpts } from '../common/config/index.js';
-import { Engine } from './service.js';
-import { engineSettingsFrom } from './settings.js';
+import { assembleEngine } from './assemble.js';
 
 const { conf, log } = bootstrapConfig('dragon-engine');
 if (!conf.get(defaultOpts).transport_url) {
@@ -12,7 +11,7 @@ if (!conf.get(defaultOpts).transport_url) {
 }
 const db = await openCheckedDatabase(conf, 'dragon-engine');
 const transport = await transportFrom(conf);
-const engine = new Engine(db, transport, engineSettingsFrom(conf));
+const engine = assembleEngine(conf, db, transport);
 await engine.start();
 onShutdown(log, async () => {
   await engine.stop();

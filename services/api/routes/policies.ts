@@ -69,6 +69,9 @@ export function policyRoutes(deps: ApiDeps): Router {
           name: body.name,
           description: body.description,
           backup_site: body.backup_site,
+          primary_site: body.primary_site,
+          schedule: body.schedule,
+          retention: body.retention,
         },
         policyTrustHooks(deps.conf, req, ctx),
       );

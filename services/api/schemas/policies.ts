@@ -1,5 +1,6 @@
 /** Request bodies of /v1/policies (api-v1.md "Policy object"). */
 import type { PolicyUpdate } from '../../common/objects/policies.js';
+import type { Retention, Schedule } from '../../common/schedule.js';
 import { NOT_BLANK } from '../validation.js';
 
 const name = { type: 'string', minLength: 1, maxLength: 255, pattern: NOT_BLANK };
@@ -7,6 +8,42 @@ const description = { type: 'string', maxLength: 65535 };
 /** On update, null clears the description (what `dragon policy unset --description` sends). */
 const descriptionOrNull = { type: ['string', 'null'], maxLength: 65535 };
 const backupSite = { type: ['string', 'null'], maxLength: 255 };
+const primarySite = { type: ['string', 'null'], maxLength: 255 };
+/** A cron expression with a time zone, or an interval (checked further by common/schedule.ts). */
+const schedule = {
+  oneOf: [
+    { type: 'null' },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['cron'],
+      properties: {
+        cron: { type: 'string', minLength: 1, maxLength: 255 },
+        timezone: { type: 'string', maxLength: 64 },
+      },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['interval_seconds'],
+      properties: { interval_seconds: { type: 'integer', minimum: 60 } },
+    },
+  ],
+};
+const retention = {
+  oneOf: [
+    { type: 'null' },
+    {
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      properties: {
+        keep_last: { type: 'integer', minimum: 1 },
+        max_age_days: { type: 'number', exclusiveMinimum: 0 },
+      },
+    },
+  ],
+};
 
 export const createPolicySchema = {
   type: 'object',
@@ -17,7 +54,14 @@ export const createPolicySchema = {
       type: 'object',
       required: ['name'],
       additionalProperties: false,
-      properties: { name, description, backup_site: backupSite },
+      properties: {
+        name,
+        description,
+        backup_site: backupSite,
+        primary_site: primarySite,
+        schedule,
+        retention,
+      },
     },
   },
 };
@@ -30,13 +74,27 @@ export const updatePolicySchema = {
     policy: {
       type: 'object',
       additionalProperties: false,
-      properties: { name, description: descriptionOrNull, backup_site: backupSite },
+      properties: {
+        name,
+        description: descriptionOrNull,
+        backup_site: backupSite,
+        primary_site: primarySite,
+        schedule,
+        retention,
+      },
     },
   },
 };
 
 export interface CreatePolicyBody {
-  policy: { name: string; description?: string; backup_site?: string | null };
+  policy: {
+    name: string;
+    description?: string;
+    backup_site?: string | null;
+    primary_site?: string | null;
+    schedule?: Schedule | null;
+    retention?: Retention | null;
+  };
 }
 
 export interface UpdatePolicyBody {

@@ -63,6 +63,13 @@ export const engineOpts = defineGroup('engine', 'The dragon-engine execution ser
     { min: 1 },
   ),
   max_executions: int(4, 'How many executions one engine runs at the same time.', { min: 1, max: 256 }),
+  schedule_interval: int(
+    30,
+    'Seconds between scheduler passes (scheduled protects, retention) of the leading engine.',
+    {
+      min: 1,
+    },
+  ),
   step_retries: int(3, 'How many times a step failing with a transient error is retried.', {
     min: 0,
     max: 100,

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { DragonError } from '../errors.js';
+import { nextRun, type Retention, type Schedule, validateSchedule } from '../schedule.js';
 import { isUniqueViolation, isUuid, type Page, type PageRequest, paginate } from './pagination.js';
 
 export interface PolicyRow {
@@ -14,8 +15,14 @@ export interface PolicyRow {
   name: string;
   description: string;
   backup_site: string | null;
+  /** Where the resources run; null means `[sites] default_primary_site`. */
+  primary_site: string | null;
   /** Keystone trust the engine acts through (null without Keystone). */
   trust_id?: string | null;
+  schedule: Schedule | null;
+  retention: Retention | null;
+  next_run_at: Date | null;
+  last_run_at: Date | null;
   status: string;
   resource_count: number;
   created_at: Date;
@@ -76,6 +83,22 @@ export interface PolicyCreate {
   name: string;
   description?: string;
   backup_site?: string | null;
+  primary_site?: string | null;
+  schedule?: Schedule | null;
+  retention?: Retention | null;
+}
+
+/** Columns a schedule change sets: the schedule (JSON) and when it next fires. */
+function scheduleColumns(schedule: Schedule | null | undefined, now: Date): Record<string, unknown> {
+  if (schedule === undefined) return {};
+  if (schedule === null) return { schedule: null, next_run_at: null };
+  validateSchedule(schedule);
+  return { schedule: JSON.stringify(schedule), next_run_at: nextRun(schedule, now) };
+}
+
+function retentionColumns(retention: Retention | null | undefined): Record<string, unknown> {
+  if (retention === undefined) return {};
+  return { retention: retention === null ? null : JSON.stringify(retention) };
 }
 
 function duplicateName(name: string): DragonError {
@@ -112,6 +135,9 @@ export async function createPolicy(
       name: values.name,
       description: values.description ?? '',
       backup_site: values.backup_site ?? null,
+      primary_site: values.primary_site ?? null,
+      ...scheduleColumns(values.schedule, now),
+      ...retentionColumns(values.retention),
       trust_id: trustId ?? null,
       status: 'available',
       created_at: now,
@@ -131,6 +157,9 @@ export interface PolicyUpdate {
   /** null clears it (stored as ''). */
   description?: string | null;
   backup_site?: string | null;
+  primary_site?: string | null;
+  schedule?: Schedule | null;
+  retention?: Retention | null;
 }
 
 export async function updatePolicy(db: Knex, policy: PolicyRow, changes: PolicyUpdate): Promise<PolicyRow> {
@@ -141,6 +170,8 @@ export async function updatePolicy(db: Knex, policy: PolicyRow, changes: PolicyU
         .update({
           ...changes,
           ...(changes.description === null ? { description: '' } : {}),
+          ...scheduleColumns(changes.schedule, new Date()),
+          ...retentionColumns(changes.retention),
           updated_at: new Date(),
         });
     } catch (err) {

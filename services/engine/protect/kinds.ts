@@ -17,6 +17,7 @@ import {
   VERIFY_ACTION,
 } from '../../common/objects/checkpoints.js';
 import type { PolicyRow } from '../../common/objects/policies.js';
+import { defaultPrimarySite } from '../../common/sites/registry.js';
 import { CheckpointBankWriter, deleteCheckpoint, openCheckpoint, TEMPLATE_OBJECT } from '../bank/index.js';
 import type { ExecutionKindHooks, PreparedRun } from '../executor.js';
 import type { ActionPlugin, CheckpointContext, ProtectContext } from '../plugin-api.js';
@@ -63,7 +64,7 @@ async function openSites(
   let primary: OpenSiteClients | undefined;
   if (withPrimary) {
     try {
-      primary = await open(policy.primary_site ?? '');
+      primary = await open(policy.primary_site ?? defaultPrimarySite(deps.conf) ?? '');
     } catch (err) {
       await backup.close();
       throw err;
