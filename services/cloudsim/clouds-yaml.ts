@@ -21,6 +21,12 @@ export interface CloudsYamlEntry {
     project_domain_name: string;
   };
   region_name: string;
+  /**
+   * Every region of this Keystone, this entry's own first: openstacksdk only
+   * accepts `--os-region-name` for a region listed here (with region_name
+   * alone it rejects any other), and takes the first as the default.
+   */
+  regions?: string[];
   interface: 'public' | 'internal' | 'admin';
   identity_api_version: 3;
 }
@@ -33,6 +39,7 @@ function entry(
   keystoneUrl: string,
   user: { userName: string; password: string; projectName: string },
   region: string,
+  allRegions: string[] = [region],
 ): CloudsYamlEntry {
   return {
     auth: {
@@ -44,6 +51,7 @@ function entry(
       project_domain_name: 'Default',
     },
     region_name: region,
+    regions: [region, ...allRegions.filter((r) => r !== region)],
     interface: 'public',
     identity_api_version: 3,
   };
@@ -61,12 +69,13 @@ export function cloudsYamlFor(cloud: RunningCloud | RunningTwoClouds): CloudsYam
     };
   }
   const one = cloud as RunningCloud;
-  const [first, second] = Object.keys(one.sites);
+  const regions = Object.keys(one.sites);
+  const [first, second] = regions;
   return {
     clouds: {
-      'sim-primary': entry(one.keystone.url, one.demo, first),
-      'sim-backup': entry(one.keystone.url, one.demo, second ?? first),
-      'sim-admin': entry(one.keystone.url, one.admin, first),
+      'sim-primary': entry(one.keystone.url, one.demo, first, regions),
+      'sim-backup': entry(one.keystone.url, one.demo, second ?? first, regions),
+      'sim-admin': entry(one.keystone.url, one.admin, first, regions),
     },
   };
 }

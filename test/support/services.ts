@@ -28,8 +28,38 @@ import { join } from 'node:path';
 import { freePort, portAccepts, run, secondsSince, sleep, tailOf } from './processes.js';
 import { cleanEnv, RabbitmqControl } from './rabbitmqctl.js';
 
-/** The one line that installs both servers; named in every failure so the fix is obvious. */
-export const INSTALL_COMMAND = 'apt-get install -y --no-install-recommends postgresql rabbitmq-server';
+/**
+ * The one line that installs both servers and the real OpenStack clients the
+ * simulator is checked against; named in every failure so the fix is obvious.
+ */
+export const INSTALL_COMMAND =
+  'apt-get install -y --no-install-recommends postgresql rabbitmq-server python3-openstackclient python3-swiftclient python3-heatclient';
+
+/**
+ * The real OpenStack command-line clients (Debian's python3 packages) the
+ * simulator tests run: package → the file that proves it is installed.
+ */
+export const OPENSTACK_CLIENTS: Record<string, string> = {
+  'python3-openstackclient': '/usr/bin/openstack',
+  'python3-swiftclient': '/usr/bin/swift',
+  'python3-heatclient': '/usr/lib/python3/dist-packages/heatclient',
+};
+
+/**
+ * Throws (never skips) when a real OpenStack client is missing: a test that
+ * checks the simulator against clients nobody here wrote must not pass by
+ * not running. `npm test` installs them (as root) before any test starts.
+ */
+export function requireOpenStackClients(): void {
+  const missing = Object.entries(OPENSTACK_CLIENTS)
+    .filter(([, path]) => !existsSync(path))
+    .map(([pkg]) => pkg);
+  if (missing.length > 0)
+    throw new Error(
+      `The real OpenStack clients are missing: ${missing.join(', ')}. ` +
+        `Install them as root: \`apt-get install -y --no-install-recommends ${missing.join(' ')}\``,
+    );
+}
 
 const RABBITMQ_BIN = '/usr/lib/rabbitmq/bin';
 
@@ -54,6 +84,7 @@ function missingPackages(): string[] {
   const missing: string[] = [];
   if (!findPostgresBin()) missing.push('postgresql');
   if (!findRabbitmqBin()) missing.push('rabbitmq-server');
+  for (const [pkg, path] of Object.entries(OPENSTACK_CLIENTS)) if (!existsSync(path)) missing.push(pkg);
   return missing;
 }
 
@@ -79,7 +110,7 @@ export function ensureServerPackages(): { postgresBin: string; rabbitmqBin: stri
     const hasApt = spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
     if (!isRoot || !hasApt) {
       throw new Error(
-        `The integration tests need real servers; missing package(s): ${missing.join(', ')}. ` +
+        `The tests need real servers and OpenStack clients; missing package(s): ${missing.join(', ')}. ` +
           `Install them as root: \`${installLine}\` (then run the tests again).`,
       );
     }

@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { HeatError } from './errors.js';
 import { evaluateCondition, paramNames, references } from './functions.js';
 import { DependencyGraph } from './graph.js';
+import { addImplicitDependencies } from './implicit-deps.js';
 import type { ResourceType } from './resources/types.js';
 
 /** HOT versions Heat accepts, by date and by release alias. */
@@ -326,6 +327,7 @@ export function validateResources(
       graph.add(name, d);
     }
   }
+  addImplicitDependencies(active, graph);
   // get_param of a parameter the template does not declare (pseudo parameters aside): Heat's GetParam
   // answers UserParameterMissing.
   const declared = (p: string) => p in t.parameters || p.startsWith('OS::');

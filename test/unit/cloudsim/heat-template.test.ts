@@ -150,6 +150,44 @@ outputs:
     expect(validateResources(t, RESOURCE_TYPES, big).requires.has('extra_vol')).toBe(true);
   });
 
+  it("adds Heat's implicit dependencies so deletion runs in an order Neutron accepts", () => {
+    const implicit = parseTemplate({
+      heat_template_version: '2018-08-31',
+      resources: {
+        net: { type: 'OS::Neutron::Net' },
+        subnet: {
+          type: 'OS::Neutron::Subnet',
+          properties: { network: { get_resource: 'net' }, cidr: '10.0.0.0/24' },
+        },
+        other: { type: 'OS::Neutron::Subnet', properties: { network: 'elsewhere', cidr: '10.1.0.0/24' } },
+        router: { type: 'OS::Neutron::Router', properties: { external_gateway_info: { network: 'public' } } },
+        ri: {
+          type: 'OS::Neutron::RouterInterface',
+          properties: { router: { get_resource: 'router' }, subnet: { get_resource: 'subnet' } },
+        },
+        port: { type: 'OS::Neutron::Port', properties: { network: { get_resource: 'net' } } },
+        server: {
+          type: 'OS::Nova::Server',
+          properties: {
+            flavor: 'm1.tiny',
+            image: 'cirros',
+            networks: [{ network: { get_resource: 'net' } }],
+          },
+        },
+        fip: { type: 'OS::Neutron::FloatingIP', properties: { floating_network: 'public' } },
+      },
+    });
+    const g = validateResources(implicit, RESOURCE_TYPES);
+    // A server or port on a network is deleted before every subnet of that network (and only that one).
+    expect([...g.requires.get('server')!].sort()).toEqual(['net', 'subnet']);
+    expect([...g.requires.get('port')!].sort()).toEqual(['net', 'subnet']);
+    // A floating IP is released before router interfaces and the gateway router go.
+    expect([...g.requires.get('fip')!].sort()).toEqual(['ri', 'router']);
+    const order = g.order();
+    expect(order.indexOf('subnet')).toBeLessThan(order.indexOf('server'));
+    expect(order.indexOf('ri')).toBeLessThan(order.indexOf('fip'));
+  });
+
   it('describes parameters the way template-validate answers', () => {
     const d = describeParameters(t, {}) as Record<string, Record<string, unknown>>;
     expect(d.count).toMatchObject({ Type: 'Number', Default: 2, MinValue: 1, MaxValue: 5 });
