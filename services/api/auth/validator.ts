@@ -68,6 +68,10 @@ export class TokenValidator {
       }
     }
 
+    // The offline check awaited: another request may have validated this token meanwhile.
+    const validated = this.opts.cache.get(hash);
+    if (validated === 'invalid') throw new InvalidToken('cached invalid');
+    if (validated && validated.access.expiresAt.getTime() > this.#clock()) return validated;
     let pending = this.#inflight.get(hash);
     if (!pending) {
       pending = this.#online(token, hash, log, globalRequestId).finally(() => this.#inflight.delete(hash));

@@ -282,18 +282,18 @@ describe('KeystoneSession HTTP behaviour', () => {
     await svc.close();
   });
 
-  it('sends the token, the global request id and Connection: close by default', async () => {
+  it('sends the token and the global request id, keeping connections alive unless told not to', async () => {
     const session = dragon({ globalRequestId: 'req-aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee' });
     await session.request('GET', `${svc.url}/flaky`);
     const h = seen.at(-1)!.headers;
     expect(h['x-auth-token']).toBe(await session.getToken());
     expect(h['x-openstack-request-id']).toBe('req-aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee');
-    expect(h.connection).toBe('close');
+    expect(h.connection).toBe('keep-alive');
     await session.close();
-    const keepAlive = dragon({ keepAlive: true });
-    await keepAlive.request('GET', `${svc.url}/flaky`);
-    expect(seen.at(-1)!.headers.connection).toBe('keep-alive');
-    await keepAlive.close();
+    const closing = dragon({ keepAlive: false });
+    await closing.request('GET', `${svc.url}/flaky`);
+    expect(seen.at(-1)!.headers.connection).toBe('close');
+    await closing.close();
   });
 
   it('retries idempotent calls on 503 but not POST', async () => {
