@@ -119,6 +119,7 @@ export class Engine {
       plugins: this.plugins,
       settings: this.settings,
       log: this.log,
+      kinds: this.kinds,
     })
       .catch((err) =>
         this.log.error(
