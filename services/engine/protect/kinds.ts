@@ -108,6 +108,9 @@ export function protectionKinds(deps: Deps): {
 
   const protect: ExecutionKindHooks = {
     async prepare(row, log): Promise<PreparedRun> {
+      // Without a checkpoint this is a bare run of the step machinery (the engine's own tests):
+      // the steps get the generic context only.
+      if (!row.params.checkpoint_id) return { context: {} };
       const { policy, checkpoint } = await load(db, row);
       const sites = await openSites(deps, policy, row, log, true);
       try {
@@ -145,6 +148,7 @@ export function protectionKinds(deps: Deps): {
       }
     },
     async finished(row, outcome, prepared, log) {
+      if (!row.params.checkpoint_id) return;
       const checkpointId = String(row.params.checkpoint_id);
       const bank = prepared?.context.bank as CheckpointBankWriter | undefined;
       const now = new Date();
