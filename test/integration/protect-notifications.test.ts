@@ -10,7 +10,7 @@ import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RabbitTransport } from '../../services/common/rpc/rabbit.js';
 import { EXCHANGE } from '../../services/common/rpc/types.js';
-import { type ProtectStack, startProtectStack } from '../support/protect-stack.js';
+import { type Body, type ProtectStack, startProtectStack } from '../support/protect-stack.js';
 import { createVhost } from '../support/rabbit.js';
 import { buildThreeTier, type ThreeTier } from '../support/three-tier.js';
 
@@ -19,8 +19,7 @@ let stack: ProtectStack;
 let workload: ThreeTier;
 let listener: ChannelModel;
 let channel: Channel;
-const received: Array<{ routingKey: string; outer: Record<string, unknown>; message: Record<string, any> }> =
-  [];
+const received: Array<{ routingKey: string; outer: Record<string, unknown>; message: Body }> = [];
 
 beforeAll(async () => {
   vhost = await createVhost();

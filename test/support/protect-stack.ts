@@ -21,6 +21,10 @@ import { type AssembledEngine, assembleEngine } from '../../services/engine/asse
 import { createTestDatabase, type TestDatabase } from './pg.js';
 import { demoSiteClients, type SiteClientsHandle } from './site-clients.js';
 
+/** An API body of whatever shape the test asserts. */
+// biome-ignore lint/suspicious/noExplicitAny: test assertions inspect arbitrary API bodies
+export type Body = any;
+
 export interface ProtectStack {
   cloud: RunningCloud;
   conf: Config;
@@ -33,8 +37,8 @@ export interface ProtectStack {
   primary: SiteClientsHandle;
   backup: SiteClientsHandle;
   token: string;
-  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
-  waitExecution(id: string, timeoutMs?: number): Promise<any>;
+  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Body }>;
+  waitExecution(id: string, timeoutMs?: number): Promise<Body>;
   /** A policy named `name` with the given resources, through the API. */
   policy(name: string, resources: Array<Record<string, unknown>>): Promise<string>;
   close(): Promise<void>;
