@@ -63,7 +63,7 @@ describe('checkpoint notifications', () => {
   it('announces the start and the end of a protect that succeeds', async () => {
     const policyId = await stack.policy('notify-ok', [
       {
-        resource_id: workload.volumes.db.id,
+        resource_id: workload.volumes.data.id,
         resource_type: 'OS::Cinder::Volume',
         action: 'volume-snapshot',
         options: { method: 'image' },
