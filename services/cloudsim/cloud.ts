@@ -3,7 +3,7 @@
  * (the primary and the backup site), each region with the services given.
  * A demo project with a member user is created for the tenant's view.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadIdentity, saveIdentity } from './identity-file.js';
@@ -98,6 +98,9 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
       if (opts.persistIdentity) saveIdentity(store, identityFile);
       for (const s of Object.values(sites)) await s.close();
       await keystone.close();
+      // A directory the simulator made for itself holds gigabytes of volume and object
+      // data that nobody can use once it is closed; one given by the caller is theirs.
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

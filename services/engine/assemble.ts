@@ -25,7 +25,12 @@ export function assembleEngine(
   transport: Transport,
   overrides: Partial<EngineSettings> = {},
 ): AssembledEngine {
-  const { kinds, builtins } = protectionKinds({ conf, db });
+  const { kinds, builtins } = protectionKinds({
+    conf,
+    db,
+    transport,
+    host: overrides.host ?? engineSettingsFrom(conf).host,
+  });
   const engine = new Engine(db, transport, { ...engineSettingsFrom(conf), ...overrides }, kinds, builtins);
   const scheduler = new Scheduler(
     db,

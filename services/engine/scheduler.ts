@@ -79,19 +79,28 @@ export class Scheduler {
         await this.#lockConnection.query('select 1');
         return true;
       } catch {
-        // The connection (and with it the lock) is gone: compete again.
+        // The connection (and with it the lock) is gone: compete again. The dead
+        // connection goes back to the pool, which discards it; kept, it would
+        // leak a pool slot and make the pool's destroy() wait for it forever.
+        const dead = this.#lockConnection;
         this.#lockConnection = undefined;
+        this.log.warn('lost the scheduler lead (its database connection ended)');
+        await this.db.client.releaseConnection(dead).catch(() => undefined);
       }
     }
     const conn = (await this.db.client.acquireConnection()) as PgConnection;
-    const { rows } = await conn.query('select pg_try_advisory_lock($1) as locked', [LEADER_LOCK_KEY]);
-    if (rows[0]?.locked) {
+    let locked = false;
+    try {
+      const { rows } = await conn.query('select pg_try_advisory_lock($1) as locked', [LEADER_LOCK_KEY]);
+      locked = rows[0]?.locked === true;
+    } finally {
+      if (!locked) await this.db.client.releaseConnection(conn);
+    }
+    if (locked) {
       this.#lockConnection = conn;
       this.log.info('took the scheduler lead');
-      return true;
     }
-    await this.db.client.releaseConnection(conn);
-    return false;
+    return locked;
   }
 
   /** Starts a protect for every policy whose next run is due, and moves its next run past now. */
@@ -170,7 +179,7 @@ export class Scheduler {
       const conn = this.#lockConnection;
       this.#lockConnection = undefined;
       await conn.query('select pg_advisory_unlock($1)', [LEADER_LOCK_KEY]).catch(() => undefined);
-      await this.db.client.releaseConnection(conn);
+      await this.db.client.releaseConnection(conn).catch(() => undefined);
     }
   }
 }

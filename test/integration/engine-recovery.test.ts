@@ -67,8 +67,10 @@ describe('engine crash takeover (kill -9)', () => {
     try {
       await engineA.waitFor(/engine started/);
       await api.connect();
+      // 'recover': the engine processes run the protection kinds, whose protect needs a
+      // checkpoint; recover has no kind hooks yet, so the bare step machinery is tested.
       const ex = await createExecution(db, {
-        kind: 'protect',
+        kind: 'recover',
         project_id: 'p1',
         steps: chain(['s1', 's2', 's3', 's4'], { sleep_ms: 800, journal }),
       });
@@ -198,7 +200,7 @@ describe('message bus outages', () => {
   it('completes an execution exactly once when RabbitMQ restarts mid-run, and keeps taking work after', async () => {
     const journal = tempJournal();
     const ex = await createExecution(db, {
-      kind: 'protect',
+      kind: 'recover',
       project_id: 'bus',
       steps: chain(['b1', 'b2', 'b3'], { sleep_ms: 600, journal }),
     });
@@ -217,7 +219,7 @@ describe('message bus outages', () => {
     // Both sides reconnected: a new announcement reaches the engine through the broker.
     await engine.waitFor(/connected to the message bus[\s\S]*connected to the message bus/, 30_000);
     const next = await createExecution(db, {
-      kind: 'protect',
+      kind: 'recover',
       project_id: 'bus',
       steps: [sleeperStep('after', { sleep_ms: 10 })],
     });
@@ -236,7 +238,7 @@ describe('message bus outages', () => {
       await sweeper.waitFor(/engine started/);
       await node.stopApp();
       const ex = await createExecution(db, {
-        kind: 'protect',
+        kind: 'recover',
         project_id: 'bus',
         steps: [sleeperStep('lonely', { sleep_ms: 10 })],
       });

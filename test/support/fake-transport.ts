@@ -44,6 +44,13 @@ export class FakeTransport implements Transport {
     return { stop: async () => {} };
   }
 
+  readonly notifications: Array<{ eventType: string; payload: Record<string, unknown>; priority?: string }> =
+    [];
+
+  async notify(eventType: string, payload: Record<string, unknown>, _ctx: RequestContext, priority?: string) {
+    this.notifications.push({ eventType, payload, priority });
+  }
+
   status(): 'ok' | 'down' {
     return this.state;
   }

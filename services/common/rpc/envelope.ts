@@ -78,3 +78,36 @@ export function parseFailure(failure: string): { excType: string; message: strin
     return { excType: 'Error', message: failure };
   }
 }
+
+export interface NotificationMessage {
+  message_id: string;
+  publisher_id: string;
+  event_type: string;
+  /** Upper case on the wire, as oslo.messaging sends it (INFO, WARN, ERROR). */
+  priority: string;
+  payload: Record<string, unknown>;
+  /** UTC, oslo's `YYYY-MM-DD HH:MM:SS.ffffff`. */
+  timestamp: string;
+  [contextKey: `_context_${string}`]: unknown;
+}
+
+/** The oslo notification message (context keys at the top level, like an RPC request). */
+export function makeNotification(
+  publisherId: string,
+  eventType: string,
+  priority: string,
+  payload: Record<string, unknown>,
+  context: Record<string, unknown>,
+  now = new Date(),
+): NotificationMessage {
+  const msg: NotificationMessage = {
+    message_id: randomUUID(),
+    publisher_id: publisherId,
+    event_type: eventType,
+    priority: priority.toUpperCase(),
+    payload,
+    timestamp: `${now.toISOString().replace('T', ' ').slice(0, 23)}000`,
+  };
+  for (const [k, v] of Object.entries(context)) msg[`_context_${k}`] = v;
+  return msg;
+}

@@ -5,10 +5,13 @@
  * is "acked" (removed) only once its handler resolved; a handler that throws
  * on a cast leaves nothing queued, like a RabbitMQ nack without requeue.
  */
+import { hostname } from 'node:os';
 import { contextFromDict, contextToDict, type RequestContext } from '../context.js';
 import { getLogger } from '../log.js';
+import { makeNotification, type NotificationMessage } from './envelope.js';
 import {
   type Endpoints,
+  type NotificationPriority,
   RemoteError,
   type RpcServerHandle,
   RpcTimeoutError,
@@ -68,6 +71,25 @@ export class InProcessTransport implements Transport {
         this.#listeners = this.#listeners.filter((x) => x !== l);
       },
     };
+  }
+
+  /** Notifications sent through this bus, oldest first (nobody consumes them in-process). */
+  readonly notifications: NotificationMessage[] = [];
+
+  async notify(
+    eventType: string,
+    payload: Record<string, unknown>,
+    ctx: RequestContext,
+    priority: NotificationPriority = 'info',
+    publisherId = `dragon-engine.${hostname()}`,
+  ): Promise<void> {
+    // Bounded: a long-running embedded process must not grow without limit.
+    if (this.notifications.length >= 1000) this.notifications.shift();
+    this.notifications.push(
+      JSON.parse(
+        JSON.stringify(makeNotification(publisherId, eventType, priority, payload, contextToDict(ctx))),
+      ),
+    );
   }
 
   status(): 'ok' | 'down' {

@@ -12,6 +12,7 @@
  * re-subscribed, so a broker restart loses no accepted message.
  */
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
 import { contextFromDict, contextToDict, type RequestContext } from '../context.js';
 import { getLogger } from '../log.js';
@@ -19,6 +20,7 @@ import {
   contextOf,
   failureOf,
   type InnerMessage,
+  makeNotification,
   makeRequest,
   parseFailure,
   type ReplyMessage,
@@ -28,6 +30,8 @@ import {
 import {
   type Endpoints,
   EXCHANGE,
+  NOTIFICATIONS_TOPIC,
+  type NotificationPriority,
   RemoteError,
   type RpcServerHandle,
   replyWithin,
@@ -142,6 +146,17 @@ export class RabbitTransport implements Transport {
     }
   }
 
+  async notify(
+    eventType: string,
+    payload: Record<string, unknown>,
+    ctx: RequestContext,
+    priority: NotificationPriority = 'info',
+    publisherId = `dragon-engine.${hostname()}`,
+  ): Promise<void> {
+    const msg = makeNotification(publisherId, eventType, priority, payload, contextToDict(ctx));
+    await this.#publish({ topic: `${NOTIFICATIONS_TOPIC}.${priority}` }, msg);
+  }
+
   async listen(topic: string, server: string, endpoints: Endpoints): Promise<RpcServerHandle> {
     const sub: Subscription = { topic, server, endpoints, stopped: false };
     this.#subs.push(sub);
@@ -164,7 +179,7 @@ export class RabbitTransport implements Transport {
     this.#pub = undefined;
   }
 
-  async #publish(target: Target, msg: InnerMessage): Promise<void> {
+  async #publish(target: Target, msg: object): Promise<void> {
     const ch = await this.#channel();
     const body = wrap(msg);
     const options = { persistent: true, contentType: 'application/json', contentEncoding: 'utf-8' };

@@ -40,10 +40,28 @@ export interface Transport {
    * only after its handler resolved (so the handler must persist first).
    */
   listen(topic: string, server: string, endpoints: Endpoints): Promise<RpcServerHandle>;
+  /**
+   * An oslo-format notification (event_type, priority, payload) for whoever
+   * listens (Ceilometer, a billing or audit consumer): on RabbitMQ, published
+   * on the topic exchange with routing key `notifications.<priority>`.
+   * Best effort for the caller: a lost notification never fails the work.
+   */
+  notify(
+    eventType: string,
+    payload: Record<string, unknown>,
+    ctx: RequestContext,
+    priority?: NotificationPriority,
+    publisherId?: string,
+  ): Promise<void>;
   /** 'ok' when connected; used by the health check. */
   status(): 'ok' | 'down';
   close(): Promise<void>;
 }
+
+export type NotificationPriority = 'info' | 'warn' | 'error';
+
+/** Routing key of a notification, as oslo.messaging's `notifications` topic names it. */
+export const NOTIFICATIONS_TOPIC = 'notifications';
 
 export class RpcTimeoutError extends Error {
   override name = 'RpcTimeoutError';

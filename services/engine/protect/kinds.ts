@@ -5,8 +5,10 @@
  * the built-in steps that end a protect (template, manifest), and what the
  * outcome does to the checkpoint row and its container.
  */
+import { hostname } from 'node:os';
 import type { Knex } from 'knex';
 import type { Config } from '../../common/config/index.js';
+import type { RequestContext } from '../../common/context.js';
 import type { Logger } from '../../common/log.js';
 import {
   type CheckpointRow,
@@ -17,6 +19,7 @@ import {
   VERIFY_ACTION,
 } from '../../common/objects/checkpoints.js';
 import type { PolicyRow } from '../../common/objects/policies.js';
+import type { NotificationPriority, Transport } from '../../common/rpc/types.js';
 import { defaultPrimarySite } from '../../common/sites/registry.js';
 import { CheckpointBankWriter, deleteCheckpoint, openCheckpoint, TEMPLATE_OBJECT } from '../bank/index.js';
 import type { ExecutionKindHooks, PreparedRun } from '../executor.js';
@@ -29,6 +32,21 @@ import { buildWorkloadTemplate, validateWorkloadTemplate } from './template/inde
 interface Deps {
   conf: Config;
   db: Knex;
+  /** Where checkpoint notifications go (none when absent). */
+  transport?: Transport;
+  /** The engine's host, for the notifications' publisher_id `dragon-engine.<host>`. */
+  host?: string;
+}
+
+/** The context notifications carry: who the execution acts for (never a token). */
+function executionContext(row: ExecutionRow): RequestContext {
+  return {
+    requestId: row.request_id ?? `req-${row.id}`,
+    userId: row.user_id ?? 'dragon',
+    projectId: row.project_id,
+    roles: [],
+    isAdminProject: false,
+  };
 }
 
 async function load(db: Knex, row: ExecutionRow): Promise<{ policy: PolicyRow; checkpoint: CheckpointRow }> {
@@ -106,6 +124,26 @@ export function protectionKinds(deps: Deps): {
 } {
   const { db } = deps;
 
+  /** dragon.checkpoint.create.{start,end,error}, oslo style; a lost notification never fails the protect. */
+  const notifyCheckpoint = async (
+    row: ExecutionRow,
+    event: 'start' | 'end' | 'error',
+    payload: { checkpoint_id: string; policy_id: string | null; container: string; error?: string },
+    log: Logger,
+  ) => {
+    if (!deps.transport) return;
+    const priority: NotificationPriority = event === 'error' ? 'error' : 'info';
+    await deps.transport
+      .notify(
+        `dragon.checkpoint.create.${event}`,
+        { ...payload, project_id: row.project_id },
+        executionContext(row),
+        priority,
+        `dragon-engine.${deps.host ?? hostname()}`,
+      )
+      .catch((err) => log.warn({ err: (err as Error).message, event }, 'checkpoint notification not sent'));
+  };
+
   const protect: ExecutionKindHooks = {
     async prepare(row, log): Promise<PreparedRun> {
       // Without a checkpoint this is a bare run of the step machinery (the engine's own tests):
@@ -126,6 +164,13 @@ export function protectionKinds(deps: Deps): {
           await db('checkpoints')
             .where({ id: checkpoint.id })
             .update({ container: bank.container, updated_at: new Date() });
+          // Once per checkpoint: an engine taking the protect over resumes it, it does not start it again.
+          await notifyCheckpoint(
+            row,
+            'start',
+            { checkpoint_id: checkpoint.id, policy_id: policy.id, container: bank.container },
+            log,
+          );
         } else {
           // Taken over from another engine: continue in the same container.
           bank = await CheckpointBankWriter.resume({
@@ -167,6 +212,12 @@ export function protectionKinds(deps: Deps): {
             updated_at: now,
             finished_at: now,
           });
+        await notifyCheckpoint(
+          row,
+          'end',
+          { checkpoint_id: checkpointId, policy_id: row.policy_id, container: bank?.container ?? '' },
+          log,
+        );
         return;
       }
       const reason = outcome.status === 'cancelled' ? 'cancelled' : (outcome.error ?? 'failed');
@@ -192,6 +243,20 @@ export function protectionKinds(deps: Deps): {
           updated_at: now,
           finished_at: now,
         });
+      const stored = (await db('checkpoints').where({ id: checkpointId }).first()) as
+        | CheckpointRow
+        | undefined;
+      await notifyCheckpoint(
+        row,
+        'error',
+        {
+          checkpoint_id: checkpointId,
+          policy_id: row.policy_id,
+          container: bank?.container ?? stored?.container ?? '',
+          error: reason,
+        },
+        log,
+      );
     },
   };
 

@@ -54,4 +54,4 @@ async function run(ctx) {
   return { step: ctx.stepName, slept_ms: total, deps: Object.keys(ctx.dependencies) };
 }
 
-export default { protect: run, verify: run };
+export default { protect: run, recover: run, verify: run };

@@ -1,0 +1,148 @@
+/**
+ * The whole protection stack for an integration test, as protect-e2e builds
+ * it: the two-region simulator, Dragon's config written for it, a fresh
+ * PostgreSQL database, an engine (unless the test runs its own) and the API
+ * on a transport of the test's choosing, and a demo Keystone token.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Knex } from 'knex';
+import { type RunningApi, runApi } from '../../services/api/service.js';
+import { type RunningCloud, startCloud } from '../../services/cloudsim/cloud.js';
+import { writeQuickstartConfig } from '../../services/cloudsim/quickstart-clouds.js';
+import { allServices } from '../../services/cloudsim/services.js';
+import { type Config, loadDragonConfig } from '../../services/common/config/index.js';
+import { openDatabase } from '../../services/common/db/connection.js';
+import { syncSchema } from '../../services/common/db/migrate.js';
+import { InProcessTransport } from '../../services/common/rpc/inprocess.js';
+import type { Transport } from '../../services/common/rpc/types.js';
+import { type AssembledEngine, assembleEngine } from '../../services/engine/assemble.js';
+import { createTestDatabase, type TestDatabase } from './pg.js';
+import { demoSiteClients, type SiteClientsHandle } from './site-clients.js';
+
+/** An API body of whatever shape the test asserts. */
+// biome-ignore lint/suspicious/noExplicitAny: test assertions inspect arbitrary API bodies
+export type Body = any;
+
+export interface ProtectStack {
+  cloud: RunningCloud;
+  conf: Config;
+  confPath: string;
+  testDb: TestDatabase;
+  db: Knex;
+  api: RunningApi;
+  engine?: AssembledEngine;
+  transport: Transport;
+  primary: SiteClientsHandle;
+  backup: SiteClientsHandle;
+  token: string;
+  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Body }>;
+  waitExecution(id: string, timeoutMs?: number): Promise<Body>;
+  /** A policy named `name` with the given resources, through the API. */
+  policy(name: string, resources: Array<Record<string, unknown>>): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function demoToken(cloud: RunningCloud): Promise<string> {
+  const r = await fetch(`${cloud.keystone.url}/v3/auth/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      auth: {
+        identity: {
+          methods: ['password'],
+          password: { user: { name: 'demo', domain: { id: 'default' }, password: 'DEMO_PASS' } },
+        },
+        scope: { project: { name: 'demo', domain: { id: 'default' } } },
+      },
+    }),
+  });
+  return r.headers.get('x-subject-token')!;
+}
+
+export async function startProtectStack(
+  opts: { transport?: Transport; withEngine?: boolean; engineHost?: string } = {},
+): Promise<ProtectStack> {
+  const cloud = await startCloud({ services: allServices });
+  const primary = demoSiteClients(cloud, 'RegionOne');
+  const backup = demoSiteClients(cloud, 'RegionTwo');
+  const state = mkdtempSync(join(tmpdir(), 'dragon-protect-'));
+  const confPath = join(state, 'dragon.conf');
+  writeQuickstartConfig(confPath, cloud, state);
+  const testDb = await createTestDatabase();
+  const conf = loadDragonConfig({
+    sources: { configFiles: [confPath], configDirs: [] },
+    env: { DRAGON_DATABASE__CONNECTION: testDb.url },
+  });
+  const db = openDatabase({ connection: testDb.url, statePath: state, maxPoolSize: 8 });
+  await syncSchema(db);
+  const transport = opts.transport ?? new InProcessTransport();
+  let engine: AssembledEngine | undefined;
+  if (opts.withEngine !== false) {
+    engine = assembleEngine(conf, db, transport, {
+      host: opts.engineHost ?? 'protect-engine',
+      heartbeatIntervalMs: 500,
+      sweepIntervalMs: 500,
+    });
+    await engine.start();
+  }
+  const api = await runApi(conf, db, transport, { listen: { host: '127.0.0.1', port: 0 } });
+  const token = await demoToken(cloud);
+
+  const call = async (method: string, path: string, body?: unknown) => {
+    const r = await fetch(`${api.url}${path}`, {
+      method,
+      headers: { 'x-auth-token': token, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await r.text();
+    return { status: r.status, body: text ? JSON.parse(text) : null };
+  };
+  const waitExecution = async (id: string, timeoutMs = 120_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { body } = await call('GET', `/v1/executions/${id}`);
+      if (['succeeded', 'failed', 'cancelled'].includes(body.execution.status)) return body.execution;
+      if (Date.now() > deadline) throw new Error(`execution ${id} still ${body.execution.status}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+  const policy = async (name: string, resources: Array<Record<string, unknown>>) => {
+    const created = await call('POST', '/v1/policies', { policy: { name, backup_site: 'RegionTwo' } });
+    if (created.status !== 201) throw new Error(`policy not created: ${JSON.stringify(created.body)}`);
+    const id = created.body.policy.id as string;
+    for (const resource of resources) {
+      const res = await call('POST', `/v1/policies/${id}/resources`, { resource });
+      if (res.status !== 201) throw new Error(`resource not added: ${JSON.stringify(res.body)}`);
+    }
+    return id;
+  };
+
+  return {
+    cloud,
+    conf,
+    confPath,
+    testDb,
+    db,
+    api,
+    engine,
+    transport,
+    primary,
+    backup,
+    token,
+    call,
+    waitExecution,
+    policy,
+    async close() {
+      await api.stop();
+      await engine?.stop();
+      await transport.close();
+      await db.destroy();
+      await testDb.drop();
+      await primary.close();
+      await backup.close();
+      await cloud.close();
+    },
+  };
+}
