@@ -7,7 +7,7 @@
  * simulator data, bank copies and volume files that tests make under
  * os.tmpdir() can reach gigabytes, and a CI machine's disk may be small.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServices } from './services.js';
@@ -16,6 +16,8 @@ const log = (line: string) => process.stderr.write(`[test services] ${line}\n`);
 
 export default async function setup(): Promise<() => Promise<void>> {
   const runTmp = mkdtempSync(join(tmpdir(), 'dragon-test-run-'));
+  // Traversable by other users: a private PostgreSQL a test starts runs as `postgres`.
+  chmodSync(runTmp, 0o711);
   const services = await startTestServices(log);
   Object.assign(process.env, services.env, { TMPDIR: runTmp });
   return async () => {
