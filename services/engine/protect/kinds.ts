@@ -125,6 +125,8 @@ export function protectionKinds(deps: Deps): {
 } {
   const { db } = deps;
   const pausedServers = (executionId: string) => pausedServersIn(db, executionId);
+  /** The early unpause of a run, once started (the final one waits for it). */
+  const earlyUnpause = new WeakMap<PreparedRun, Promise<void>>();
 
   const protect: ExecutionKindHooks = {
     async prepare(row, log): Promise<PreparedRun> {
@@ -173,15 +175,16 @@ export function protectionKinds(deps: Deps): {
               )
               .map((s: { name: string }) => s.name),
           );
-          let unpausing = false;
           const maybeUnpause = () => {
-            if (unpausing || waiting.size > 0) return;
-            unpausing = true;
-            void pausedServers(row.id)
-              .then((ids) => (ids.length > 0 ? unpauseServers(sites.primary!.nova, ids, log) : undefined))
-              .catch((err) =>
-                log.warn({ err: (err as Error).message }, 'early unpause failed; retried at the end'),
-              );
+            if (earlyUnpause.has(prepared) || waiting.size > 0) return;
+            earlyUnpause.set(
+              prepared,
+              pausedServers(row.id)
+                .then((ids) => (ids.length > 0 ? unpauseServers(sites.primary!.nova, ids, log) : undefined))
+                .catch((err) =>
+                  log.warn({ err: (err as Error).message }, 'early unpause failed; retried at the end'),
+                ),
+            );
           };
           prepared.pointInTime = (step) => {
             if (step.name === PAUSE_STEP) return;
@@ -201,6 +204,8 @@ export function protectionKinds(deps: Deps): {
       const primary = (prepared?.context as Partial<ProtectContext> | undefined)?.primary;
       if (row.params.consistency === 'paused' && primary) {
         // Always, whatever the outcome: a server must not stay paused because a protect failed.
+        // After the early unpause (if one started), so the two never race on one server.
+        if (prepared) await earlyUnpause.get(prepared);
         const ids = await pausedServers(row.id);
         if (ids.length > 0)
           await unpauseServers(primary.nova, ids, log).catch((err) =>

@@ -23,17 +23,23 @@ export async function pauseServers(
 ): Promise<string[]> {
   const paused: string[] = [];
   try {
-    for (const id of serverIds) {
-      signal.throwIfAborted();
-      const server = await nova.getServer(id);
-      if (server.status !== 'ACTIVE') {
-        log.info({ server_id: id, status: server.status }, 'server not ACTIVE; not pausing it');
-        continue;
-      }
-      await nova.pauseServer(id);
-      paused.push(id);
-    }
-    for (const id of paused) await nova.waitForServer(id, 'PAUSED', { ...WAIT, signal });
+    // All at once: the servers stop as close together in time as Nova allows.
+    const results = await Promise.allSettled(
+      serverIds.map(async (id) => {
+        signal.throwIfAborted();
+        const server = await nova.getServer(id);
+        if (server.status !== 'ACTIVE') {
+          log.info({ server_id: id, status: server.status }, 'server not ACTIVE; not pausing it');
+          return;
+        }
+        await nova.pauseServer(id);
+        paused.push(id);
+      }),
+    );
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    await Promise.all(paused.map((id) => nova.waitForServer(id, 'PAUSED', { ...WAIT, signal })));
+    paused.sort();
     log.info({ servers: paused }, 'paused the servers of the policy');
     return paused;
   } catch (err) {
