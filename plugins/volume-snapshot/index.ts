@@ -283,7 +283,19 @@ async function copyBackupObjects(
       () => swift.getObject(container, o.name, { signal: ctx.signal }),
       ctx.signal,
     );
-    const put = await pipeInto(got.stream, new Meter(ctx, undefined), (src) =>
+    // The meter counts this object; the step reports the bytes of the whole backup so far.
+    const before = done;
+    const perObject = {
+      ...ctx,
+      progress: (_p: number, d?: Record<string, unknown>) => {
+        const now = before + (typeof d?.bytes_done === 'number' ? d.bytes_done : 0);
+        ctx.progress(10 + Math.round((90 * now) / Math.max(1, total)), {
+          bytes_done: now,
+          bytes_total: total,
+        });
+      },
+    };
+    const put = await pipeInto(got.stream, new Meter(perObject, undefined), (src) =>
       ctx.bank.put(`volumes/${volumeId}/backup/${o.name}`, src, { size: o.bytes }),
     );
     objects[o.name] = put.name;
