@@ -191,6 +191,8 @@ export function protectionKinds(deps: Deps): {
             waiting.delete(step.name);
             maybeUnpause();
           };
+          // Taken over after every capture was done (the servers may still be paused): unpause now.
+          maybeUnpause();
         }
         return prepared;
       } catch (err) {

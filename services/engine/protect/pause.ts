@@ -27,7 +27,12 @@ export async function pauseServers(
     const results = await Promise.allSettled(
       serverIds.map(async (id) => {
         signal.throwIfAborted();
-        const server = await nova.getServer(id);
+        const server = await nova.findServer(id);
+        if (!server) {
+          // A resource the policy does not require may be gone; its own step decides what that means.
+          log.info({ server_id: id }, 'server not found; nothing to pause');
+          return;
+        }
         if (server.status !== 'ACTIVE') {
           log.info({ server_id: id, status: server.status }, 'server not ACTIVE; not pausing it');
           return;
