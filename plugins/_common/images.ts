@@ -198,7 +198,7 @@ export async function recoverImage(
   const same = await findSameImage(ctx.backup, meta);
   if (same) {
     ctx.log.info({ image: same.id }, `image ${meta.id} already exists at ${ctx.backup.name}; reused`);
-    ctx.progress(100, { bytes: 0 });
+    ctx.progress(100, { bytes_done: 0, bytes_total: 0 });
     return { image: same.id, created: false };
   }
   const stat = ctx.bank.stat(dataObject);

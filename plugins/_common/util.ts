@@ -53,7 +53,7 @@ export async function cleanup(ctx: StepContext, what: string, fn: () => Promise<
 
 /**
  * A pass-through that counts bytes (progress in percent of `total` plus
- * `bytes`), hashes MD5 and SHA-256 on the way, and stops on abort.
+ * `bytes_done`/`bytes_total`), hashes MD5 and SHA-256 on the way, and stops on abort.
  */
 export class Meter extends Transform {
   bytes = 0;
@@ -94,8 +94,8 @@ export class Meter extends Transform {
     const { from, to } = this.base;
     const share = this.total ? Math.min(1, this.bytes / this.total) : 0;
     this.ctx.progress(Math.round(from + (to - from) * share), {
-      bytes: this.bytes,
-      ...(this.total ? { total_bytes: this.total } : {}),
+      bytes_done: this.bytes,
+      ...(this.total ? { bytes_total: this.total } : {}),
     });
   }
 

@@ -27,6 +27,8 @@ const MAX_REMEMBERED = 1000;
 async function protect(ctx: ProtectContext): Promise<ImageCopySaved> {
   const serverId = ctx.resource.id;
   if (!serverId) throw new Error('image-copy needs a server id');
+  // The base image does not change while the server runs: nothing to capture at a point in time.
+  ctx.pointInTime?.();
   const server = await cloud(`server ${serverId}`, () => ctx.primary.nova.getServer(serverId), ctx.signal);
   const imageId = typeof server.image === 'object' && server.image ? server.image.id : '';
   if (!imageId)
@@ -46,7 +48,7 @@ async function protect(ctx: ProtectContext): Promise<ImageCopySaved> {
     if (copies.size > MAX_REMEMBERED) copies.delete(copies.keys().next().value as string);
   }
   const saved = await pending;
-  if (shared) ctx.progress(100, { bytes: 0, shared_with_object: saved.object });
+  if (shared) ctx.progress(100, { bytes_done: 0, bytes_total: 0, shared_with_object: saved.object });
   return {
     image_id: image.id,
     object: saved.object,

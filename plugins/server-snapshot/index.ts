@@ -29,7 +29,7 @@ async function protect(ctx: ProtectContext): Promise<ServerSnapshotSaved> {
     for (const img of earlier.filter((i) => i.name === name))
       await cleanup(ctx, `earlier snapshot image ${img.id}`, () => glance.deleteImage(img.id));
   }
-  ctx.progress(0, { bytes: 0 });
+  ctx.progress(0, { bytes_done: 0 });
   const imageId = await cloud(
     `createImage of server ${serverId}`,
     () =>
@@ -38,6 +38,8 @@ async function protect(ctx: ProtectContext): Promise<ServerSnapshotSaved> {
       }),
     ctx.signal,
   );
+  // Nova took the snapshot of the disk: the server may run on (consistency: paused).
+  ctx.pointInTime?.();
   try {
     let image: Awaited<ReturnType<typeof glance.getImage>>;
     try {
@@ -57,7 +59,7 @@ async function protect(ctx: ProtectContext): Promise<ServerSnapshotSaved> {
         );
       throw err;
     }
-    ctx.progress(5, { bytes: 0 });
+    ctx.progress(5, { bytes_done: 0 });
     const saved = await saveImageToBank(ctx, image, `servers/${serverId}/snapshot`, { from: 5, to: 100 });
     return { server_id: serverId, image_id: imageId, ...saved };
   } finally {

@@ -31,6 +31,8 @@ const REPLICATED = /^<is>\s*true$/i;
 async function protect(ctx: ProtectContext): Promise<VolumeReplicationSaved> {
   const volumeId = ctx.resource.id;
   if (!volumeId) throw new Error('volume-replication needs a volume id');
+  // The backend mirrors continuously: there is no capture for a pause to wait for.
+  ctx.pointInTime?.();
   const { cinder } = ctx.primary;
   const volume = await cloud(`volume ${volumeId}`, () => cinder.getVolume(volumeId), ctx.signal);
   const type = await cloud(
@@ -44,7 +46,7 @@ async function protect(ctx: ProtectContext): Promise<VolumeReplicationSaved> {
     throw new Error(
       `volume ${volume.id} has replication_status ${volume.replication_status}; its replica is not usable`,
     );
-  ctx.progress(100, { bytes: 0 });
+  ctx.progress(100, { bytes_done: 0, bytes_total: 0 });
   return {
     volume_id: volume.id,
     name: volume.name,
@@ -105,7 +107,7 @@ async function recover(ctx: RecoverContext): Promise<{ volume_id: string }> {
     intervalMs: 200,
     maxIntervalMs: 5000,
   });
-  ctx.progress(100, { bytes: 0 });
+  ctx.progress(100, { bytes_done: 0, bytes_total: 0 });
   return { volume_id: volume.id };
 }
 

@@ -94,7 +94,7 @@ async function protect(ctx: ProtectContext): Promise<VolumeSnapshotSaved> {
     metadata: volume.metadata ?? {},
   };
   if (ctx.attempt > 1) await sweepEarlierAttempt(ctx, tag);
-  ctx.progress(0, { bytes: 0 });
+  ctx.progress(0, { bytes_done: 0 });
 
   // Temporary resources at the primary, removed in reverse order whatever happens.
   let snapshotId: string | undefined;
@@ -115,7 +115,9 @@ async function protect(ctx: ProtectContext): Promise<VolumeSnapshotSaved> {
     );
     snapshotId = snap.id;
     await cloud(`snapshot ${snap.id}`, () => cinder.waitForSnapshot(snap.id, wait), ctx.signal);
-    ctx.progress(2, { bytes: 0 });
+    // The snapshot exists: the point in time is captured (consistency: paused may end).
+    ctx.pointInTime?.();
+    ctx.progress(2, { bytes_done: 0 });
 
     if (method === 'image') {
       const tmp = await cloud(
@@ -142,7 +144,7 @@ async function protect(ctx: ProtectContext): Promise<VolumeSnapshotSaved> {
         () => glance.waitForImageActive(up.image_id, wait),
         ctx.signal,
       );
-      ctx.progress(5, { bytes: 0 });
+      ctx.progress(5, { bytes_done: 0 });
       const saved = await saveImageToBank(ctx, image, `volumes/${volumeId}`, { from: 5, to: 100 });
       return { ...base, object: saved.object, checksum: saved.checksum };
     }
@@ -154,7 +156,7 @@ async function protect(ctx: ProtectContext): Promise<VolumeSnapshotSaved> {
     );
     backupId = backup.id;
     const done = await cloud(`backup ${backup.id}`, () => cinder.waitForBackup(backup.id, wait), ctx.signal);
-    ctx.progress(10, { bytes: 0 });
+    ctx.progress(10, { bytes_done: 0 });
     const record = await copyBackupObjects(
       ctx,
       done.id,
@@ -281,12 +283,24 @@ async function copyBackupObjects(
       () => swift.getObject(container, o.name, { signal: ctx.signal }),
       ctx.signal,
     );
-    const put = await pipeInto(got.stream, new Meter(ctx, undefined), (src) =>
+    // The meter counts this object; the step reports the bytes of the whole backup so far.
+    const before = done;
+    const perObject = {
+      ...ctx,
+      progress: (_p: number, d?: Record<string, unknown>) => {
+        const now = before + (typeof d?.bytes_done === 'number' ? d.bytes_done : 0);
+        ctx.progress(10 + Math.round((90 * now) / Math.max(1, total)), {
+          bytes_done: now,
+          bytes_total: total,
+        });
+      },
+    };
+    const put = await pipeInto(got.stream, new Meter(perObject, undefined), (src) =>
       ctx.bank.put(`volumes/${volumeId}/backup/${o.name}`, src, { size: o.bytes }),
     );
     objects[o.name] = put.name;
     done += put.size;
-    ctx.progress(10 + Math.round((90 * done) / Math.max(1, total)), { bytes: done, total_bytes: total });
+    ctx.progress(10 + Math.round((90 * done) / Math.max(1, total)), { bytes_done: done, bytes_total: total });
   }
   return { backup_id: backupId, volume_id: volumeId, size_gb: sizeGb, container, prefix, objects };
 }
@@ -387,7 +401,7 @@ async function recover(ctx: RecoverContext): Promise<{ volume_id: string }> {
       throw err;
     }
     // A volume created from an image is bootable in Cinder, which matches `saved.bootable` for boot volumes.
-    ctx.progress(100, { bytes: size });
+    ctx.progress(100, { bytes_done: size, bytes_total: size });
     return { volume_id: vol.id };
   } finally {
     // The image only carried the bytes into Cinder.

@@ -27,6 +27,7 @@ export function policyView(p: PolicyRow) {
     primary_site: p.primary_site ?? null,
     schedule: p.schedule ?? null,
     retention: p.retention ?? null,
+    bank_readers: p.bank_readers ?? [],
     next_run_at: isoTime(p.next_run_at),
     last_run_at: isoTime(p.last_run_at),
     status: p.status,

@@ -27,6 +27,9 @@ export interface ExecutionProgress {
   progress: number;
   stepsDone: number;
   stepsTotal: number;
+  /** Bytes copied so far and in all, when the engine knows them (progress_detail). */
+  bytesDone?: number;
+  bytesTotal?: number;
 }
 
 export interface WaitOptions {
@@ -38,17 +41,45 @@ export interface WaitOptions {
 
 function summarise(execution: Execution): ExecutionProgress {
   const steps = execution.steps ?? [];
+  const detail = (execution.progress_detail ?? {}) as Record<string, unknown>;
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  const bytesDone = num(detail.bytes_done);
+  const bytesTotal = num(detail.bytes_total);
   return {
     status: execution.status,
     progress: execution.progress ?? 0,
     stepsDone: steps.filter((s) => FINAL_STEP_STATUSES.has(s.status)).length,
     stepsTotal: steps.length,
+    ...(bytesDone !== undefined ? { bytesDone } : {}),
+    ...(bytesTotal !== undefined ? { bytesTotal } : {}),
   };
+}
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+
+/** 1536 -> "1.5 KiB" (binary units, like `openstack image show` sizes read by people). */
+export function formatBytes(n: number): string {
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < UNITS.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${v} B` : `${v.toFixed(1)} ${UNITS[u]}`;
+}
+
+/** "12.0 MiB of 40.0 MiB" (or only the bytes done when the total is not known), or undefined. */
+export function bytesText(p: Pick<ExecutionProgress, 'bytesDone' | 'bytesTotal'>): string | undefined {
+  if (p.bytesDone === undefined) return undefined;
+  return p.bytesTotal !== undefined && p.bytesTotal > 0
+    ? `${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}`
+    : formatBytes(p.bytesDone);
 }
 
 /** The progress line `--wait` prints to stderr. */
 export function progressLine(id: string, p: ExecutionProgress): string {
-  return `Execution ${id}: ${p.status} ${p.progress}% (${p.stepsDone}/${p.stepsTotal} steps done)`;
+  const bytes = bytesText(p);
+  return `Execution ${id}: ${p.status} ${p.progress}% (${p.stepsDone}/${p.stepsTotal} steps done${bytes ? `, ${bytes}` : ''})`;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -79,7 +110,7 @@ export async function waitForExecution(
       `/v1/executions/${encodeURIComponent(id)}`,
     );
     const p = summarise(execution);
-    const key = `${p.status}|${p.progress}|${p.stepsDone}|${p.stepsTotal}`;
+    const key = `${p.status}|${p.progress}|${p.stepsDone}|${p.stepsTotal}|${p.bytesDone}`;
     if (key !== last) {
       last = key;
       onProgress(p, execution);

@@ -50,6 +50,12 @@ export interface PreparedRun {
   context: Record<string, unknown>;
   /** Extras for one step (e.g. what its protect step saved). */
   stepContext?(step: StepRow): Record<string, unknown>;
+  /**
+   * A step is past its point-in-time capture: its hook called
+   * `ctx.pointInTime()`, or it ended (succeeded, failed, cancelled) without
+   * calling it. Called at most once per step attempt; must not throw.
+   */
+  pointInTime?(step: StepRow): void;
   close?(): Promise<void>;
 }
 
@@ -128,20 +134,54 @@ export async function runExecution(
     steps.length === 0
       ? 100
       : Math.round(([...progress.values()].reduce((a, b) => a + b, 0) / steps.length) * 10) / 10;
+  // Bytes as the plugins report them (`bytes_done`/`bytes_total`, or the older `bytes`/`total_bytes`),
+  // per step in memory; the heartbeat writes the sum with the step counts.
+  const bytes = new Map<string, { done: number; total?: number; extra: Record<string, unknown> }>();
   const detail = () => {
     const by = (st: string) => steps.filter((s) => s.status === st).length;
+    let done = 0;
+    let total = 0;
+    let totalKnown = bytes.size > 0;
+    const running: Record<string, unknown> = {};
+    for (const s of steps) {
+      const b = bytes.get(s.id);
+      if (!b) continue;
+      done += b.done;
+      if (b.total === undefined) totalKnown = false;
+      else total += b.total;
+      if (s.status === 'running') running[s.name] = { progress: progress.get(s.id), ...b.extra };
+    }
     return {
       steps_total: steps.length,
       steps_done: by('succeeded'),
       steps_running: by('running'),
       steps_failed: by('failed'),
+      ...(bytes.size > 0 ? { bytes_done: done } : {}),
+      ...(totalKnown ? { bytes_total: total } : {}),
+      ...(Object.keys(running).length > 0 ? { steps_detail: running } : {}),
     };
+  };
+  const noteBytes = (step: StepRow, extra: Record<string, unknown> | undefined) => {
+    if (!extra) return;
+    const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
+    const done = num(extra.bytes_done) ?? num(extra.bytes);
+    const total = num(extra.bytes_total) ?? num(extra.total_bytes);
+    const before = bytes.get(step.id);
+    if (done === undefined && total === undefined && !before) return;
+    bytes.set(step.id, {
+      done: done ?? before?.done ?? 0,
+      total: total ?? before?.total,
+      extra: {
+        ...(done !== undefined ? { bytes_done: done } : {}),
+        ...(total !== undefined ? { bytes_total: total } : {}),
+      },
+    });
   };
 
   // Heartbeat: keeps the claim alive, notices cancel requests made by the API and lost claims.
   const heartbeat = setInterval(() => {
     exec
-      .heartbeat(overall())
+      .heartbeat(overall(), detail())
       .then(({ cancelRequested }) => {
         if (cancelRequested) running.stop('cancel');
       })
@@ -207,6 +247,16 @@ export async function runExecution(
         step.status = 'running';
         stepLog.info({ attempt }, 'step started');
         let lastWrite = 0;
+        let pastPointInTime = false;
+        const pointInTime = () => {
+          if (pastPointInTime) return;
+          pastPointInTime = true;
+          try {
+            prepared?.pointInTime?.(step);
+          } catch (err) {
+            stepLog.warn({ err: (err as Error).message }, 'point-in-time notification failed');
+          }
+        };
         const ctx: StepContext = {
           executionId: row.id,
           stepName: step.name,
@@ -220,12 +270,13 @@ export async function runExecution(
           progress: (percent, extra) => {
             const p = Math.max(0, Math.min(100, percent));
             progress.set(step.id, p);
+            noteBytes(step, extra);
             const now = Date.now();
             if (now - lastWrite < PROGRESS_WRITE_INTERVAL_MS) return;
             lastWrite = now;
             exec.updateStep(step.id, { progress: p }).catch(() => undefined);
-            void extra;
           },
+          pointInTime,
         };
         try {
           const result = await hook({
@@ -244,8 +295,11 @@ export async function runExecution(
           step.result = result ?? null;
           progress.set(step.id, 100);
           stepLog.info('step succeeded');
+          pointInTime();
           return;
         } catch (err) {
+          // Whatever happens next (retry, cancel, failure), this attempt no longer holds up a pause.
+          if (!(isTransient(err) && attempt <= settings.stepRetries && !signal.aborted)) pointInTime();
           if (err instanceof ClaimLostError) throw err;
           if (signal.aborted) {
             if (running.stopReason === 'cancel') {
@@ -323,6 +377,7 @@ export async function runExecution(
     };
     if (running.stopReason === 'cancel') {
       await exec.finishSteps(['pending', 'running'], 'cancelled');
+      await exec.setProgress(overall(), detail());
       await ended('cancelled', null);
       await exec.finish('cancelled', { error: null, progress: overall() });
       log.info('execution cancelled');
@@ -330,6 +385,7 @@ export async function runExecution(
     }
     if (firstFailure) {
       await exec.finishSteps(['pending'], 'skipped');
+      await exec.setProgress(overall(), detail());
       await ended('failed', firstFailure);
       await exec.finish('failed', { error: firstFailure, progress: overall() });
       log.error({ err: firstFailure }, 'execution failed');

@@ -47,8 +47,24 @@ export interface StepContext {
   dependencies: Record<string, unknown>;
   /** 1 on the first try; higher on retries and after a takeover. */
   attempt: number;
-  /** Report progress in percent (0-100), optionally with detail such as bytes done. */
+  /**
+   * Report progress in percent (0-100), optionally with detail. Bytes as
+   * `{ bytes_done, bytes_total }` (numbers; `bytes`/`total_bytes` are read
+   * too): the engine sums them over the steps into the execution's
+   * `progress_detail`. Calls are cheap; the engine throttles the writes.
+   */
   progress(percent: number, detail?: Record<string, unknown>): void;
+  /**
+   * Call right after the point-in-time capture of the resource is done —
+   * Nova createImage returned, the Cinder snapshot exists, or at once when
+   * the data cannot change (a base image) — before the long data copy.
+   * With `consistency: paused` the engine unpauses the policy's servers as
+   * soon as every resource step has called it (or ended), so the pause
+   * lasts only for the captures. Idempotent; optional in the context
+   * (call it as `ctx.pointInTime?.()`); a step that never calls it holds
+   * the pause until it ends.
+   */
+  pointInTime?(): void;
   log: PluginLogger;
   /** Aborted on cancel, on engine shutdown, or when the claim was lost. */
   signal: AbortSignal;

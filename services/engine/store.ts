@@ -176,9 +176,13 @@ export class ClaimedExecution {
   }
 
   /** Refreshes the heartbeat; returns whether a cancel was requested. Throws ClaimLostError if another engine owns it now. */
-  async heartbeat(progress?: number): Promise<{ cancelRequested: boolean }> {
+  async heartbeat(
+    progress?: number,
+    detail?: Record<string, unknown>,
+  ): Promise<{ cancelRequested: boolean }> {
     const update: Record<string, unknown> = { heartbeat_at: this.db.fn.now() };
     if (progress !== undefined) update.progress = progress;
+    if (detail !== undefined) update.progress_detail = JSON.stringify(detail);
     const rows = await this.db('executions')
       .where({ id: this.id, claim_token: this.token })
       .update(update)

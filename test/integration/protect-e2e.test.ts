@@ -8,7 +8,7 @@
  * nothing temporary left at the primary. Then verify and delete.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Knex } from 'knex';
@@ -112,6 +112,8 @@ afterAll(async () => {
   await primary?.close();
   await backup?.close();
   await cloud?.close();
+  // The simulated sites keep images, volumes and objects on disk: gigabytes per run.
+  if (cloud) rmSync(cloud.dataDir, { recursive: true, force: true });
 });
 
 describe('protect a three-tier workload into the backup site', () => {

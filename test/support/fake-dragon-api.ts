@@ -194,6 +194,7 @@ export async function startFakeDragon(opts: {
       name: body.name,
       description: body.description ?? null,
       backup_site: body.backup_site ?? null,
+      bank_readers: body.bank_readers ?? [],
     });
     res.status(201).setHeader('location', `${fake.url}/v1/policies/${row.id}`).json({ policy: row });
   });
@@ -204,7 +205,7 @@ export async function startFakeDragon(opts: {
   app.patch('/v1/policies/:id', (req, res) => {
     const p = policyOr404(req, res);
     if (!p) return;
-    for (const key of ['name', 'description', 'backup_site']) {
+    for (const key of ['name', 'description', 'backup_site', 'bank_readers']) {
       if (key in (req.body?.policy ?? {})) p[key] = req.body.policy[key];
     }
     p.updated_at = now();

@@ -72,6 +72,7 @@ export function policyRoutes(deps: ApiDeps): Router {
           primary_site: body.primary_site,
           schedule: body.schedule,
           retention: body.retention,
+          bank_readers: body.bank_readers,
         },
         policyTrustHooks(deps.conf, req, ctx),
       );

@@ -45,6 +45,11 @@ const retention = {
   ],
 };
 
+/** Projects that may read the policy's checkpoints (Swift read ACL `<project>:*`). */
+const bankReader = { type: 'string', minLength: 1, maxLength: 255, pattern: '^[A-Za-z0-9_.-]+$' };
+const bankReaders = { type: 'array', maxItems: 32, items: bankReader };
+const bankReadersOrNull = { type: ['array', 'null'], maxItems: 32, items: bankReader };
+
 export const createPolicySchema = {
   type: 'object',
   required: ['policy'],
@@ -61,6 +66,7 @@ export const createPolicySchema = {
         primary_site: primarySite,
         schedule,
         retention,
+        bank_readers: bankReaders,
       },
     },
   },
@@ -81,6 +87,7 @@ export const updatePolicySchema = {
         primary_site: primarySite,
         schedule,
         retention,
+        bank_readers: bankReadersOrNull,
       },
     },
   },
@@ -94,6 +101,7 @@ export interface CreatePolicyBody {
     primary_site?: string | null;
     schedule?: Schedule | null;
     retention?: Retention | null;
+    bank_readers?: string[];
   };
 }
 

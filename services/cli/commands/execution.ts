@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { type CommandContext, withListOptions, withOutputOptions } from '../context.js';
 import { findPolicy } from '../find.js';
 import { asciiTable, col, formatCell, type OutputOptions, selectColumns } from '../output.js';
-import { type Execution, progressLine, waitForExecution } from '../wait.js';
+import { bytesText, type Execution, progressLine, waitForExecution } from '../wait.js';
 
 const LIST_COLUMNS = [
   col('ID', 'id'),
@@ -25,6 +25,19 @@ const SHOW_COLUMNS = [
   col('Status', 'status'),
   col('Progress', 'progress'),
   col('Progress Detail', 'progress_detail'),
+  col('Steps Done', 'steps_done', (e) => {
+    const d = (e.progress_detail ?? {}) as Record<string, unknown>;
+    return typeof d.steps_total === 'number' ? `${d.steps_done ?? 0}/${d.steps_total}` : null;
+  }),
+  col('Bytes', 'bytes', (e) => {
+    const d = (e.progress_detail ?? {}) as Record<string, unknown>;
+    return (
+      bytesText({
+        bytesDone: typeof d.bytes_done === 'number' ? d.bytes_done : undefined,
+        bytesTotal: typeof d.bytes_total === 'number' ? d.bytes_total : undefined,
+      }) ?? null
+    );
+  }),
   col('Error', 'error'),
   col('Policy ID', 'policy_id'),
   col('Project ID', 'project_id'),

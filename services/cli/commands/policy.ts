@@ -26,11 +26,17 @@ export const POLICY_COLUMNS = [
   col('Backup Site', 'backup_site'),
   col('Status', 'status'),
   col('Resource Count', 'resource_count'),
+  col('Bank Readers', 'bank_readers', (p) =>
+    Array.isArray(p.bank_readers) ? (p.bank_readers as string[]).join(', ') : '',
+  ),
   col('Project ID', 'project_id'),
   col('User ID', 'user_id'),
   col('Created At', 'created_at'),
   col('Updated At', 'updated_at'),
 ];
+
+/** commander collector for a repeatable option. */
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 type ListOpts = OutputOptions & {
   long?: boolean;
@@ -73,12 +79,29 @@ export function registerPolicyCommands(policy: Command, ctx: CommandContext): vo
     .argument('<name>', 'new policy name')
     .option('--description <description>', 'policy description')
     .option('--backup-site <site>', 'site where the policy is recovered and its checkpoints are kept')
-    .action(async (name: string, opts: OutputOptions & { description?: string; backupSite?: string }) => {
-      const client = await ctx.client();
-      const body = { policy: { name, description: opts.description, backup_site: opts.backupSite } };
-      const { policy: created } = await client.post<{ policy: Policy }>('/v1/policies', body);
-      ctx.printShow(created, POLICY_COLUMNS, opts);
-    });
+    .option(
+      '--bank-reader <project>',
+      "project that may read the policy's checkpoints (recovery with other credentials; repeat for more)",
+      collect,
+    )
+    .action(
+      async (
+        name: string,
+        opts: OutputOptions & { description?: string; backupSite?: string; bankReader?: string[] },
+      ) => {
+        const client = await ctx.client();
+        const body = {
+          policy: {
+            name,
+            description: opts.description,
+            backup_site: opts.backupSite,
+            ...(opts.bankReader ? { bank_readers: opts.bankReader } : {}),
+          },
+        };
+        const { policy: created } = await client.post<{ policy: Policy }>('/v1/policies', body);
+        ctx.printShow(created, POLICY_COLUMNS, opts);
+      },
+    );
 
   policy
     .command('set')
@@ -87,17 +110,28 @@ export function registerPolicyCommands(policy: Command, ctx: CommandContext): vo
     .option('--name <name>', 'set policy name')
     .option('--description <description>', 'set policy description')
     .option('--backup-site <site>', 'set backup site')
-    .action(async (nameOrId: string, opts: { name?: string; description?: string; backupSite?: string }) => {
-      const changes: Record<string, string> = {};
-      if (opts.name !== undefined) changes.name = opts.name;
-      if (opts.description !== undefined) changes.description = opts.description;
-      if (opts.backupSite !== undefined) changes.backup_site = opts.backupSite;
-      const client = await ctx.client();
-      const found = await findPolicy(client, nameOrId);
-      // Like OSC, a set with nothing to set is not an error and sends nothing.
-      if (Object.keys(changes).length === 0) return;
-      await client.patch(`/v1/policies/${found.id}`, { policy: changes });
-    });
+    .option(
+      '--bank-reader <project>',
+      "project that may read the policy's checkpoints (replaces the list; repeat for more)",
+      collect,
+    )
+    .action(
+      async (
+        nameOrId: string,
+        opts: { name?: string; description?: string; backupSite?: string; bankReader?: string[] },
+      ) => {
+        const changes: Record<string, unknown> = {};
+        if (opts.bankReader !== undefined) changes.bank_readers = opts.bankReader;
+        if (opts.name !== undefined) changes.name = opts.name;
+        if (opts.description !== undefined) changes.description = opts.description;
+        if (opts.backupSite !== undefined) changes.backup_site = opts.backupSite;
+        const client = await ctx.client();
+        const found = await findPolicy(client, nameOrId);
+        // Like OSC, a set with nothing to set is not an error and sends nothing.
+        if (Object.keys(changes).length === 0) return;
+        await client.patch(`/v1/policies/${found.id}`, { policy: changes });
+      },
+    );
 
   policy
     .command('unset')
@@ -105,15 +139,22 @@ export function registerPolicyCommands(policy: Command, ctx: CommandContext): vo
     .argument('<policy>', 'policy to modify (name or ID)')
     .option('--description', 'clear the policy description')
     .option('--backup-site', 'clear the backup site')
-    .action(async (nameOrId: string, opts: { description?: boolean; backupSite?: boolean }) => {
-      const changes: Record<string, null> = {};
-      if (opts.description) changes.description = null;
-      if (opts.backupSite) changes.backup_site = null;
-      const client = await ctx.client();
-      const found = await findPolicy(client, nameOrId);
-      if (Object.keys(changes).length === 0) return;
-      await client.patch(`/v1/policies/${found.id}`, { policy: changes });
-    });
+    .option('--bank-readers', 'clear the bank readers')
+    .action(
+      async (
+        nameOrId: string,
+        opts: { description?: boolean; backupSite?: boolean; bankReaders?: boolean },
+      ) => {
+        const changes: Record<string, null> = {};
+        if (opts.bankReaders) changes.bank_readers = null;
+        if (opts.description) changes.description = null;
+        if (opts.backupSite) changes.backup_site = null;
+        const client = await ctx.client();
+        const found = await findPolicy(client, nameOrId);
+        if (Object.keys(changes).length === 0) return;
+        await client.patch(`/v1/policies/${found.id}`, { policy: changes });
+      },
+    );
 
   policy
     .command('delete')

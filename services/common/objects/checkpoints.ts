@@ -38,6 +38,9 @@ export const TEMPLATE_STEP = 'zz-template';
 export const MANIFEST_STEP = 'zz-manifest';
 export const TEMPLATE_ACTION = 'dragon-template';
 export const MANIFEST_ACTION = 'dragon-manifest';
+/** With `consistency: paused`, the first step: pauses the policy's servers (the engine unpauses them). */
+export const PAUSE_STEP = 'zz-pause';
+export const PAUSE_ACTION = 'dragon-pause';
 export const VERIFY_ACTION = 'dragon-verify';
 export const REMOVE_CONTAINER_ACTION = 'dragon-remove-container';
 const ACTIVE = ['pending', 'running', 'cancelling'];
@@ -83,6 +86,9 @@ export function stepNameFor(resourceType: string, resourceId: string): string {
  * steps, which depend on every volume step of the policy — coarser than
  * "the volumes this server uses" but always correct without asking the
  * cloud inside the request; then the template, then the manifest (last).
+ * With `consistency: 'paused'` a pause step comes first and every resource
+ * step depends on it (the engine unpauses once every resource step is past
+ * its point-in-time capture).
  */
 export function protectSteps(
   resources: Array<{
@@ -92,7 +98,9 @@ export function protectSteps(
     options: unknown;
     resource_name: string | null;
   }>,
+  consistency: 'none' | 'paused' = 'none',
 ): NewStep[] {
+  const paused = consistency === 'paused';
   const volumeSteps = resources
     .filter((r) => r.resource_type === 'OS::Cinder::Volume')
     .map((r) => stepNameFor(r.resource_type, r.resource_id));
@@ -101,9 +109,13 @@ export function protectSteps(
     action: r.action,
     resource_id: r.resource_id,
     resource_type: r.resource_type,
-    depends_on: r.resource_type === 'OS::Cinder::Volume' ? [] : volumeSteps,
+    depends_on: [
+      ...(paused ? [PAUSE_STEP] : []),
+      ...(r.resource_type === 'OS::Cinder::Volume' ? [] : volumeSteps),
+    ],
     params: { options: r.options ?? {}, resource_name: r.resource_name },
   }));
+  if (paused) steps.unshift({ name: PAUSE_STEP, action: PAUSE_ACTION, depends_on: [] });
   steps.push({
     name: TEMPLATE_STEP,
     action: TEMPLATE_ACTION,
@@ -160,7 +172,7 @@ export async function startProtect(
         consistency: req.consistency ?? 'none',
         trigger: req.trigger ?? 'api',
       },
-      steps: protectSteps(resources),
+      steps: protectSteps(resources, req.consistency ?? 'none'),
     });
     const now = new Date();
     const [checkpoint] = await trx('checkpoints')
@@ -228,7 +240,7 @@ export async function startDelete(db: Knex, checkpoint: CheckpointRow, ctx: Requ
   const protectSteps = checkpoint.execution_id
     ? await db('execution_steps')
         .where({ execution_id: checkpoint.execution_id, status: 'succeeded' })
-        .whereNotIn('action', [TEMPLATE_ACTION, MANIFEST_ACTION])
+        .whereNotIn('action', [TEMPLATE_ACTION, MANIFEST_ACTION, PAUSE_ACTION])
     : [];
   const steps: NewStep[] = protectSteps.map(
     (s: { name: string; action: string; resource_id: string; resource_type: string }) => ({

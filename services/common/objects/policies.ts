@@ -21,6 +21,8 @@ export interface PolicyRow {
   trust_id?: string | null;
   schedule: Schedule | null;
   retention: Retention | null;
+  /** Projects (Keystone ids, or `AUTH_<project>` accounts) given read access to new checkpoint containers. */
+  bank_readers: string[];
   next_run_at: Date | null;
   last_run_at: Date | null;
   status: string;
@@ -86,6 +88,7 @@ export interface PolicyCreate {
   primary_site?: string | null;
   schedule?: Schedule | null;
   retention?: Retention | null;
+  bank_readers?: string[];
 }
 
 /** Columns a schedule change sets: the schedule (JSON) and when it next fires. */
@@ -99,6 +102,12 @@ function scheduleColumns(schedule: Schedule | null | undefined, now: Date): Reco
 function retentionColumns(retention: Retention | null | undefined): Record<string, unknown> {
   if (retention === undefined) return {};
   return { retention: retention === null ? null : JSON.stringify(retention) };
+}
+
+function bankReaderColumns(readers: string[] | null | undefined): Record<string, unknown> {
+  if (readers === undefined) return {};
+  // Unique, in the order given; null clears.
+  return { bank_readers: JSON.stringify([...new Set(readers ?? [])]) };
 }
 
 function duplicateName(name: string): DragonError {
@@ -138,6 +147,7 @@ export async function createPolicy(
       primary_site: values.primary_site ?? null,
       ...scheduleColumns(values.schedule, now),
       ...retentionColumns(values.retention),
+      ...bankReaderColumns(values.bank_readers),
       trust_id: trustId ?? null,
       status: 'available',
       created_at: now,
@@ -160,6 +170,8 @@ export interface PolicyUpdate {
   primary_site?: string | null;
   schedule?: Schedule | null;
   retention?: Retention | null;
+  /** null or [] clears. */
+  bank_readers?: string[] | null;
 }
 
 export async function updatePolicy(db: Knex, policy: PolicyRow, changes: PolicyUpdate): Promise<PolicyRow> {
@@ -172,6 +184,7 @@ export async function updatePolicy(db: Knex, policy: PolicyRow, changes: PolicyU
           ...(changes.description === null ? { description: '' } : {}),
           ...scheduleColumns(changes.schedule, new Date()),
           ...retentionColumns(changes.retention),
+          ...bankReaderColumns(changes.bank_readers),
           updated_at: new Date(),
         });
     } catch (err) {

@@ -13,6 +13,8 @@ import type { Logger } from '../../common/log.js';
 import {
   type CheckpointRow,
   MANIFEST_ACTION,
+  PAUSE_ACTION,
+  PAUSE_STEP,
   REMOVE_CONTAINER_ACTION,
   TEMPLATE_ACTION,
   TEMPLATE_STEP,
@@ -27,6 +29,7 @@ import type { ActionPlugin, CheckpointContext, ProtectContext } from '../plugin-
 import type { LoadedPlugin } from '../plugins/loader.js';
 import { type OpenSiteClients, siteClientsFor } from '../sites.js';
 import type { ExecutionRow } from '../store.js';
+import { pauseServers, unpauseServers } from './pause.js';
 import { buildWorkloadTemplate, validateWorkloadTemplate } from './template/index.js';
 
 interface Deps {
@@ -103,6 +106,22 @@ async function stepResults(db: Knex, executionId: string): Promise<Record<string
   return Object.fromEntries(rows.map((r: { name: string; result: unknown }) => [r.name, r.result]));
 }
 
+/** Servers the pause step of an execution paused (its result; a failed pause step unpauses its own). */
+async function pausedServersIn(db: Knex, executionId: string): Promise<string[]> {
+  const step = await db('execution_steps').where({ execution_id: executionId, name: PAUSE_STEP }).first();
+  const paused = (step?.result as { paused?: unknown } | null)?.paused;
+  return Array.isArray(paused) ? paused.map(String) : [];
+}
+
+/** A policy's bank readers as a Swift read ACL: `<project>:*`, comma-joined (entries with a `:` as given). */
+export function bankReadAcl(readers: string[] | null | undefined): string | undefined {
+  const entries = (readers ?? [])
+    .map((r) => r.trim())
+    .filter(Boolean)
+    .map((r) => (r.includes(':') ? r : `${r.replace(/^AUTH_/, '')}:*`));
+  return entries.length > 0 ? entries.join(',') : undefined;
+}
+
 function builtin(name: string, description: string, impl: ActionPlugin): LoadedPlugin {
   return {
     manifest: {
@@ -123,6 +142,9 @@ export function protectionKinds(deps: Deps): {
   builtins: LoadedPlugin[];
 } {
   const { db } = deps;
+  const pausedServers = (executionId: string) => pausedServersIn(db, executionId);
+  /** The early unpause of a run, once started (the final one waits for it). */
+  const earlyUnpause = new WeakMap<PreparedRun, Promise<void>>();
 
   /** dragon.checkpoint.create.{start,end,error}, oslo style; a lost notification never fails the protect. */
   const notifyCheckpoint = async (
@@ -160,6 +182,7 @@ export function protectionKinds(deps: Deps): {
             projectId: policy.project_id,
             checkpointId: checkpoint.id,
             date: new Date(checkpoint.created_at),
+            readAcl: bankReadAcl(policy.bank_readers),
           });
           await db('checkpoints')
             .where({ id: checkpoint.id })
@@ -186,7 +209,37 @@ export function protectionKinds(deps: Deps): {
           checkpointId: checkpoint.id,
           policy,
         };
-        return { context, close: sites.close };
+        const prepared: PreparedRun = { context, close: sites.close };
+        if (row.params.consistency === 'paused') {
+          // Unpause as soon as every resource step is past its point-in-time capture.
+          const waiting = new Set(
+            (await db('execution_steps').where({ execution_id: row.id }))
+              .filter(
+                (s: { name: string; status: string }) =>
+                  !s.name.startsWith('zz-') && s.status !== 'succeeded',
+              )
+              .map((s: { name: string }) => s.name),
+          );
+          const maybeUnpause = () => {
+            if (earlyUnpause.has(prepared) || waiting.size > 0) return;
+            earlyUnpause.set(
+              prepared,
+              pausedServers(row.id)
+                .then((ids) => (ids.length > 0 ? unpauseServers(sites.primary!.nova, ids, log) : undefined))
+                .catch((err) =>
+                  log.warn({ err: (err as Error).message }, 'early unpause failed; retried at the end'),
+                ),
+            );
+          };
+          prepared.pointInTime = (step) => {
+            if (step.name === PAUSE_STEP) return;
+            waiting.delete(step.name);
+            maybeUnpause();
+          };
+          // Taken over after every capture was done (the servers may still be paused): unpause now.
+          maybeUnpause();
+        }
+        return prepared;
       } catch (err) {
         await sites.close();
         throw err;
@@ -195,6 +248,20 @@ export function protectionKinds(deps: Deps): {
     async finished(row, outcome, prepared, log) {
       if (!row.params.checkpoint_id) return;
       const checkpointId = String(row.params.checkpoint_id);
+      const primary = (prepared?.context as Partial<ProtectContext> | undefined)?.primary;
+      if (row.params.consistency === 'paused' && primary) {
+        // Always, whatever the outcome: a server must not stay paused because a protect failed.
+        // After the early unpause (if one started), so the two never race on one server.
+        if (prepared) await earlyUnpause.get(prepared);
+        const ids = await pausedServers(row.id);
+        if (ids.length > 0)
+          await unpauseServers(primary.nova, ids, log).catch((err) =>
+            log.error(
+              { err: (err as Error).message, servers: ids },
+              'could not unpause the servers of the policy',
+            ),
+          );
+      }
       const bank = prepared?.context.bank as CheckpointBankWriter | undefined;
       const now = new Date();
       if (outcome.status === 'succeeded') {
@@ -310,6 +377,21 @@ export function protectionKinds(deps: Deps): {
   };
 
   const builtins = [
+    builtin(PAUSE_ACTION, 'Pauses every server of the policy (Nova pause) for a consistent point in time.', {
+      async protect(ctx) {
+        const policy = (ctx as ProtectContext & { policy: PolicyRow }).policy;
+        const servers = await db('policy_resources')
+          .where({ policy_id: policy.id, resource_type: 'OS::Nova::Server' })
+          .orderBy('resource_id');
+        const paused = await pauseServers(
+          ctx.primary.nova,
+          servers.map((r: { resource_id: string }) => r.resource_id),
+          ctx.log,
+          ctx.signal,
+        );
+        return { paused };
+      },
+    }),
     builtin(TEMPLATE_ACTION, 'Writes the Heat template of the workload into the checkpoint.', {
       async protect(ctx) {
         const policy = (ctx as ProtectContext & { policy: PolicyRow }).policy;

@@ -109,6 +109,27 @@ describe('dragon policy', () => {
     });
   });
 
+  it('names the projects that may read the checkpoints (repeatable), replaces and clears them', async () => {
+    const created = await w.run([
+      'policy',
+      'create',
+      'shared',
+      '--bank-reader',
+      'proj-a',
+      '--bank-reader',
+      'proj-b',
+    ]);
+    expect(created.code).toBe(0);
+    expect(created.stdout).toMatch(/\| Bank Readers +\| proj-a, proj-b +\|/);
+    const p = [...w.regionOne.policies.values()][0];
+    expect(p.bank_readers).toEqual(['proj-a', 'proj-b']);
+
+    expect((await w.run(['policy', 'set', 'shared', '--bank-reader', 'proj-c'])).code).toBe(0);
+    expect(w.regionOne.policies.get(p.id)?.bank_readers).toEqual(['proj-c']);
+    expect((await w.run(['policy', 'unset', 'shared', '--bank-readers'])).code).toBe(0);
+    expect(w.regionOne.policies.get(p.id)?.bank_readers).toBeNull();
+  });
+
   it('deletes several policies and reports the ones it could not', async () => {
     const a = w.regionOne.addPolicy({ name: 'gone-1' });
     const b = w.regionOne.addPolicy({ name: 'gone-2' });

@@ -54,7 +54,7 @@ describe('image-copy', () => {
     expect(bank.stat(`images/${image.id}.img`)?.sha256).toBe(image.sha256);
     const meta = await bank.getJson<Record<string, unknown>>(`images/${image.id}.json`);
     expect(meta).toMatchObject({ name: 'app-image', disk_format: 'raw', properties: { purpose: 'dr-test' } });
-    expect(ctx.rec.progress.at(-1)?.detail?.bytes).toBe(bank.stat(`images/${image.id}.img`)?.size);
+    expect(ctx.rec.progress.at(-1)?.detail?.bytes_done).toBe(bank.stat(`images/${image.id}.img`)?.size);
 
     const rctx = recoverContext(backup, bank, { id: serverId, type: SERVER }, saved);
     const out = (await imageCopy.recover!(rctx)) as { image: string; created: boolean };
@@ -138,7 +138,9 @@ describe('server-snapshot', () => {
     expect(await leftoverSnapshots()).toEqual([]);
     expect(bank.stat(saved.object)?.sha256).toBe(dbImage.sha256);
     expect(
-      ctx.rec.progress.some((p) => typeof p.detail?.bytes === 'number' && (p.detail.bytes as number) > 0),
+      ctx.rec.progress.some(
+        (p) => typeof p.detail?.bytes_done === 'number' && (p.detail.bytes_done as number) > 0,
+      ),
     ).toBe(true);
 
     const out = (await serverSnapshot.recover!(

@@ -100,7 +100,7 @@ describe('volume-snapshot', () => {
       else
         expect(bank.list(`volumes/${volumeId}/backup/`).some((o) => o.name.endsWith('_metadata'))).toBe(true);
       expect(ctx.rec.progress.at(-1)?.percent).toBe(100);
-      expect(ctx.rec.progress.some((p) => ((p.detail?.bytes as number) ?? 0) > 0)).toBe(true);
+      expect(ctx.rec.progress.some((p) => ((p.detail?.bytes_done as number) ?? 0) > 0)).toBe(true);
 
       const out = (await volumeSnapshot.recover!(
         recoverContext(backup, bank, { id: volumeId, type: VOLUME }, saved, { timeout_s: 60 }),
