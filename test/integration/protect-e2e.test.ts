@@ -24,7 +24,6 @@ import { InProcessTransport } from '../../services/common/rpc/inprocess.js';
 import { type AssembledEngine, assembleEngine } from '../../services/engine/assemble.js';
 import { openCheckpoint } from '../../services/engine/bank/index.js';
 import { validateWorkloadTemplate } from '../../services/engine/protect/template/index.js';
-import { json } from '../support/json.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg.js';
 import { demoSiteClients, type SiteClientsHandle } from '../support/site-clients.js';
 import { buildThreeTier, type ThreeTier } from '../support/three-tier.js';
