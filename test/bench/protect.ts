@@ -14,9 +14,12 @@
  *    50 ms injected latency on every API of both regions, protected with
  *    max_parallel_steps = BENCH_PARALLEL (16) and then = 1. Target ≥ 10x.
  *
+ * BENCH_ONLY=image or BENCH_ONLY=parallel runs one part alone.
+ *
  * The simulator's data goes to BENCH_DATA_DIR (default /dev/shm when it
  * exists: the image, the server's root disk and two copies in Swift need
- * several GiB). The database is the embedded PGlite.
+ * several GiB). The database is the embedded PGlite, or with
+ * BENCH_DB=postgresql a private PostgreSQL server.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -33,6 +36,7 @@ import { syncSchema } from '../../services/common/db/migrate.js';
 import { configureLogging } from '../../services/common/log.js';
 import { InProcessTransport } from '../../services/common/rpc/inprocess.js';
 import { type AssembledEngine, assembleEngine } from '../../services/engine/assemble.js';
+import { startPostgres } from '../support/services.js';
 import { adminSiteClients, demoSiteClients } from '../support/site-clients.js';
 
 const MiB = 1024 * 1024;
@@ -41,6 +45,8 @@ const SERVERS = Number(process.env.BENCH_SERVERS ?? 50);
 const VOLUMES = Number(process.env.BENCH_VOLUMES ?? 100);
 const PARALLEL = Number(process.env.BENCH_PARALLEL ?? 16);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 50);
+/** `image` or `parallel` runs that part alone. */
+const ONLY = process.env.BENCH_ONLY;
 configureLogging({ level: 'warn' });
 
 const dataRoot = process.env.BENCH_DATA_DIR ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
@@ -55,7 +61,12 @@ const admin = adminSiteClients(cloud, 'RegionOne');
 const state = mkdtempSync(join(tmpdir(), 'bench-protect-'));
 writeQuickstartConfig(join(state, 'dragon.conf'), cloud, state);
 const conf = loadDragonConfig({ sources: { configFiles: [join(state, 'dragon.conf')], configDirs: [] } });
-const db = openDatabase({ connection: '', statePath: state, maxPoolSize: 8 });
+// BENCH_DB=postgresql starts a private PostgreSQL server (as the tests do); default: the embedded PGlite.
+const pgServer =
+  process.env.BENCH_DB === 'postgresql'
+    ? await startPostgres(mkdtempSync(join(tmpdir(), 'bench-pg-')))
+    : undefined;
+const db = openDatabase({ connection: pgServer?.url ?? '', statePath: state, maxPoolSize: 8 });
 await syncSchema(db);
 const transport = new InProcessTransport();
 const api: RunningApi = await runApi(conf, db, transport, { listen: { host: '127.0.0.1', port: 0 } });
@@ -117,12 +128,18 @@ async function policyWith(name: string, resources: Array<Record<string, unknown>
 /** Protects through the API; the wall time from the request to the execution's end. */
 async function protect(policyId: string) {
   const t0 = performance.now();
+  const elu0 = performance.eventLoopUtilization();
+  const cpu0 = process.cpuUsage();
   const res = await call('POST', `/v1/policies/${policyId}/protect`);
   const execution = await waitExecution(res.execution_id);
   const ms = performance.now() - t0;
+  // Engine, API, database and simulator share this process's one event loop: how busy it was.
+  const elu = performance.eventLoopUtilization(elu0).utilization;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuS = (cpu.user + cpu.system) / 1e6;
   if (execution.status !== 'succeeded')
     throw new Error(`protect ${res.execution_id} ${execution.status}: ${JSON.stringify(execution.error)}`);
-  return { executionId: res.execution_id as string, ms };
+  return { executionId: res.execution_id as string, ms, elu, cpuS };
 }
 
 /** Deterministic bytes: a SHA-256 chain seeds 1 MiB, each chunk stamped with its index. */
@@ -144,6 +161,38 @@ function generatedImage(mib: number): Readable {
   );
 }
 
+/** Where a protect's time went: per action, its steps' count, summed and longest time; the span of all steps. */
+async function stepBreakdown(run: {
+  executionId: string;
+  ms: number;
+  elu: number;
+  cpuS: number;
+}): Promise<string[]> {
+  const { executionId, ms: wallMs } = run;
+  const steps: Array<{ action: string; started_at: string; finished_at: string }> = await db(
+    'execution_steps',
+  )
+    .where({ execution_id: executionId })
+    .select('action', 'started_at', 'finished_at');
+  const t = (x: string) => new Date(x).getTime();
+  const by = new Map<string, { n: number; sum: number; max: number }>();
+  for (const st of steps) {
+    const d = t(st.finished_at) - t(st.started_at);
+    const a = by.get(st.action) ?? { n: 0, sum: 0, max: 0 };
+    by.set(st.action, { n: a.n + 1, sum: a.sum + d, max: Math.max(a.max, d) });
+  }
+  const first = Math.min(...steps.map((st) => t(st.started_at)));
+  const last = Math.max(...steps.map((st) => t(st.finished_at)));
+  return [
+    `    event loop busy ${(run.elu * 100).toFixed(0)} %, process CPU ${run.cpuS.toFixed(1)} s`,
+    `    steps from first start to last finish: ${((last - first) / 1000).toFixed(1)} s of ${(wallMs / 1000).toFixed(1)} s`,
+    ...[...by].map(
+      ([action, a]) =>
+        `    ${action.padEnd(22)} ${String(a.n).padStart(4)} steps, ${(a.sum / 1000).toFixed(1).padStart(6)} s summed, longest ${(a.max / 1000).toFixed(2)} s`,
+    ),
+  ];
+}
+
 const fast = { intervalMs: 50, maxIntervalMs: 500, timeoutMs: 600_000 };
 const out: string[] = [];
 const print = (line: string) => {
@@ -151,11 +200,11 @@ const print = (line: string) => {
   process.stdout.write(`${line}\n`);
 };
 print(
-  `bench:protect — ${new Date().toISOString()}, node ${process.version}, simulator data in ${dataRoot}, embedded PGlite`,
+  `bench:protect — ${new Date().toISOString()}, node ${process.version}, simulator data in ${dataRoot}, database: ${pgServer ? 'PostgreSQL' : 'embedded PGlite'}`,
 );
 
 // ---- 1. a large image into the bank -------------------------------------------------------------
-{
+if (ONLY !== 'parallel') {
   const size = IMAGE_MIB * MiB;
   const image = await primary.clients.glance.createImage({
     name: 'bench-large',
@@ -236,7 +285,7 @@ print(
 }
 
 // ---- 2. parallelism under API latency -----------------------------------------------------------
-{
+if (ONLY !== 'image') {
   const { nova, cinder, glance } = primary.clients;
   const [cirros] = (await glance.listImages({ status: 'active' })).filter((i) =>
     /cirros/i.test(i.name ?? ''),
@@ -303,7 +352,9 @@ print(
     `parallelism (${SERVERS} servers image-copy + ${VOLUMES} volumes volume-replication, ${LATENCY_MS} ms latency on every API):`,
   );
   print(`  max_parallel_steps = ${String(PARALLEL).padStart(2)} : ${(wide.ms / 1000).toFixed(1)} s`);
+  for (const line of await stepBreakdown(wide)) print(line);
   print(`  max_parallel_steps =  1 : ${(serial.ms / 1000).toFixed(1)} s`);
+  for (const line of await stepBreakdown(serial)) print(line);
   print(
     `  speed-up                : ${speedup.toFixed(1)}x (target >= 10x: ${speedup >= 10 ? 'met' : 'NOT met'})`,
   );
@@ -312,6 +363,7 @@ print(
 await api.stop();
 await transport.close();
 await db.destroy();
+await pgServer?.stop();
 await primary.close();
 await backup.close();
 await admin.close();
