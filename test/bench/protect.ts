@@ -22,7 +22,7 @@
  * BENCH_DB=postgresql a private PostgreSQL server.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -50,10 +50,8 @@ const ONLY = process.env.BENCH_ONLY;
 configureLogging({ level: 'warn' });
 
 const dataRoot = process.env.BENCH_DATA_DIR ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
-const cloud = await startCloud({
-  services: allServices,
-  dataDir: mkdtempSync(join(dataRoot, 'bench-cloudsim-')),
-});
+const cloudDir = mkdtempSync(join(dataRoot, 'bench-cloudsim-'));
+const cloud = await startCloud({ services: allServices, dataDir: cloudDir });
 const primary = demoSiteClients(cloud, 'RegionOne');
 const backup = demoSiteClients(cloud, 'RegionTwo');
 const admin = adminSiteClients(cloud, 'RegionOne');
@@ -62,10 +60,8 @@ const state = mkdtempSync(join(tmpdir(), 'bench-protect-'));
 writeQuickstartConfig(join(state, 'dragon.conf'), cloud, state);
 const conf = loadDragonConfig({ sources: { configFiles: [join(state, 'dragon.conf')], configDirs: [] } });
 // BENCH_DB=postgresql starts a private PostgreSQL server (as the tests do); default: the embedded PGlite.
-const pgServer =
-  process.env.BENCH_DB === 'postgresql'
-    ? await startPostgres(mkdtempSync(join(tmpdir(), 'bench-pg-')))
-    : undefined;
+const pgDir = process.env.BENCH_DB === 'postgresql' ? mkdtempSync(join(tmpdir(), 'bench-pg-')) : undefined;
+const pgServer = pgDir ? await startPostgres(pgDir) : undefined;
 const db = openDatabase({ connection: pgServer?.url ?? '', statePath: state, maxPoolSize: 8 });
 await syncSchema(db);
 const transport = new InProcessTransport();
@@ -368,4 +364,8 @@ await primary.close();
 await backup.close();
 await admin.close();
 await cloud.close();
+// Several GiB, in memory when under /dev/shm.
+rmSync(cloudDir, { recursive: true, force: true });
+rmSync(state, { recursive: true, force: true });
+if (pgDir) rmSync(pgDir, { recursive: true, force: true });
 process.exit(0);
