@@ -53,12 +53,11 @@ export async function cleanup(ctx: StepContext, what: string, fn: () => Promise<
 
 /**
  * A pass-through that counts bytes (progress in percent of `total` plus
- * `bytes_done`/`bytes_total`), hashes MD5 and SHA-256 on the way, and stops on abort.
+ * `bytes_done`/`bytes_total`), hashes MD5 on the way (the bank hashes SHA-256 itself), and stops on abort.
  */
 export class Meter extends Transform {
   bytes = 0;
   readonly #md5 = createHash('md5');
-  readonly #sha256 = createHash('sha256');
   #lastReport = 0;
 
   constructor(
@@ -76,7 +75,6 @@ export class Meter extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.bytes += chunk.length;
     this.#md5.update(chunk);
-    this.#sha256.update(chunk);
     const now = Date.now();
     if (now - this.#lastReport > 250) {
       this.#lastReport = now;
@@ -101,9 +99,6 @@ export class Meter extends Transform {
 
   md5(): string {
     return this.#md5.copy().digest('hex');
-  }
-  sha256(): string {
-    return this.#sha256.copy().digest('hex');
   }
 }
 
