@@ -20,6 +20,7 @@ import { syncSchema } from '../../services/common/db/migrate.js';
 import { configureLogging } from '../../services/common/log.js';
 import { InProcessTransport } from '../../services/common/rpc/inprocess.js';
 import { startPostgres } from '../support/services.js';
+import { passwordToken } from '../support/tokens.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -30,20 +31,7 @@ const s = keystone.store;
 const project = s.createProject({ name: 'bench' });
 const user = s.createUser({ name: 'bench', password: 'pw' });
 s.grant(user.id, s.ensureRole('member').id, { projectId: project.id });
-const tokenResp = await fetch(`${keystone.url}/v3/auth/tokens`, {
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({
-    auth: {
-      identity: {
-        methods: ['password'],
-        password: { user: { name: 'bench', domain: { id: 'default' }, password: 'pw' } },
-      },
-      scope: { project: { id: project.id } },
-    },
-  }),
-});
-const token = tokenResp.headers.get('x-subject-token')!;
+const token = await passwordToken(keystone.url, 'bench', 'pw', { id: project.id });
 
 // BENCH_DB=postgresql starts a private PostgreSQL server (as the tests do); default: the embedded PGlite.
 const pgServer =

@@ -38,6 +38,7 @@ import { InProcessTransport } from '../../services/common/rpc/inprocess.js';
 import { type AssembledEngine, assembleEngine } from '../../services/engine/assemble.js';
 import { startPostgres } from '../support/services.js';
 import { adminSiteClients, demoSiteClients } from '../support/site-clients.js';
+import { passwordToken } from '../support/tokens.js';
 
 const MiB = 1024 * 1024;
 const IMAGE_MIB = Number(process.env.BENCH_IMAGE_MIB ?? 2048);
@@ -78,20 +79,7 @@ async function startEngine(maxParallelSteps?: number): Promise<AssembledEngine> 
   return engine;
 }
 
-const tokenResp = await fetch(`${cloud.keystone.url}/v3/auth/tokens`, {
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({
-    auth: {
-      identity: {
-        methods: ['password'],
-        password: { user: { name: 'demo', domain: { id: 'default' }, password: 'DEMO_PASS' } },
-      },
-      scope: { project: { name: 'demo', domain: { id: 'default' } } },
-    },
-  }),
-});
-const token = tokenResp.headers.get('x-subject-token')!;
+const token = await passwordToken(cloud.keystone.url, 'demo', 'DEMO_PASS', { name: 'demo' });
 
 async function call(method: string, path: string, body?: unknown) {
   const r = await fetch(`${api.url}${path}`, {

@@ -20,6 +20,10 @@ import { createExecution } from '../../services/engine/store.js';
 import { engineSettings, sleeperStep } from '../support/engine-fixtures.js';
 import { json } from '../support/json.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg.js';
+import { passwordToken } from '../support/tokens.js';
+
+const issueToken = (user: string, project: string) =>
+  passwordToken(keystone.url, user, 'pw', { name: project });
 
 type Persona = 'reader' | 'member' | 'admin' | 'other';
 const PERSONAS: Persona[] = ['reader', 'member', 'admin', 'other'];
@@ -32,24 +36,6 @@ let engine: Engine;
 let transport: InProcessTransport;
 const tokens = {} as Record<Persona, string>;
 let projectA: string;
-
-async function issueToken(user: string, project: string): Promise<string> {
-  const r = await fetch(`${keystone.url}/v3/auth/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      auth: {
-        identity: {
-          methods: ['password'],
-          password: { user: { name: user, domain: { id: 'default' }, password: 'pw' } },
-        },
-        scope: { project: { name: project, domain: { id: 'default' } } },
-      },
-    }),
-  });
-  if (r.status !== 201) throw new Error(`token for ${user}: ${r.status} ${await r.text()}`);
-  return r.headers.get('x-subject-token')!;
-}
 
 beforeAll(async () => {
   keystone = await startKeystone();

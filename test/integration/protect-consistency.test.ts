@@ -24,6 +24,7 @@ import { openCheckpoint, swiftForAccount } from '../../services/engine/bank/inde
 import { createTestDatabase, type TestDatabase } from '../support/pg.js';
 import { demoSiteClients, type SiteClientsHandle } from '../support/site-clients.js';
 import { buildThreeTier, type ThreeTier } from '../support/three-tier.js';
+import { demoToken } from '../support/tokens.js';
 
 let cloud: RunningCloud;
 let testDb: TestDatabase;
@@ -48,23 +49,6 @@ interface Execution {
   error: string | null;
   progress_detail: Record<string, unknown>;
   steps: Step[];
-}
-
-async function demoToken(): Promise<string> {
-  const r = await fetch(`${cloud.keystone.url}/v3/auth/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      auth: {
-        identity: {
-          methods: ['password'],
-          password: { user: { name: 'demo', domain: { id: 'default' }, password: 'DEMO_PASS' } },
-        },
-        scope: { project: { name: 'demo', domain: { id: 'default' } } },
-      },
-    }),
-  });
-  return r.headers.get('x-subject-token')!;
 }
 
 async function call(method: string, path: string, body?: unknown) {
@@ -156,7 +140,7 @@ beforeAll(async () => {
   });
   await engine.start();
   api = await runApi(conf, db, transport, { listen: { host: '127.0.0.1', port: 0 } });
-  token = await demoToken();
+  token = await demoToken(cloud);
 }, 240_000);
 
 afterEach(() => {

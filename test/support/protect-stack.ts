@@ -20,6 +20,9 @@ import type { Transport } from '../../services/common/rpc/types.js';
 import { type AssembledEngine, assembleEngine } from '../../services/engine/assemble.js';
 import { createTestDatabase, type TestDatabase } from './pg.js';
 import { demoSiteClients, type SiteClientsHandle } from './site-clients.js';
+import { demoToken } from './tokens.js';
+
+export { demoToken };
 
 /** An API body of whatever shape the test asserts. */
 // biome-ignore lint/suspicious/noExplicitAny: test assertions inspect arbitrary API bodies
@@ -42,23 +45,6 @@ export interface ProtectStack {
   /** A policy named `name` with the given resources, through the API. */
   policy(name: string, resources: Array<Record<string, unknown>>): Promise<string>;
   close(): Promise<void>;
-}
-
-export async function demoToken(cloud: RunningCloud): Promise<string> {
-  const r = await fetch(`${cloud.keystone.url}/v3/auth/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      auth: {
-        identity: {
-          methods: ['password'],
-          password: { user: { name: 'demo', domain: { id: 'default' }, password: 'DEMO_PASS' } },
-        },
-        scope: { project: { name: 'demo', domain: { id: 'default' } } },
-      },
-    }),
-  });
-  return r.headers.get('x-subject-token')!;
 }
 
 export async function startProtectStack(
