@@ -133,8 +133,7 @@ describe('protect a three-tier workload into the backup site', () => {
       {
         resource_id: workload.volumes.db.id,
         resource_type: 'OS::Cinder::Volume',
-        action: 'volume-snapshot',
-        options: { method: 'image' },
+        action: 'volume-replication',
       },
     ]) {
       const res = await add(r);
@@ -167,6 +166,7 @@ describe('protect a three-tier workload into the backup site', () => {
     const bank = await openCheckpoint({ swift: backup.clients.swift, container: body.checkpoint.container });
     const names = bank.list().map((o) => o.name);
     expect(names).toContain('template.yaml');
+    expect(names).toContain('execution-log.json');
     expect(names.some((n) => n.startsWith('images/'))).toBe(true);
     expect(names.some((n) => n.startsWith('volumes/'))).toBe(true);
     for (const object of bank.list()) {

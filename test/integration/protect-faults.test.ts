@@ -93,7 +93,7 @@ describe('faults during a protect', () => {
     expect(execution.status).toBe('failed');
     // The error names the step and the object the bank could not take.
     expect(execution.error).toMatch(/step \S+ .*failed/);
-    expect(execution.error).toMatch(/writing object (volumes|images)\/\S+ into checkpoint/);
+    expect(execution.error).toMatch(/writing object \S+ into checkpoint/);
     const { body } = await stack.call('GET', `/v1/checkpoints/${checkpointId}`);
     expect(body.checkpoint.status).toBe('error');
     stack.cloud.faults.RegionTwo.clear();

@@ -85,7 +85,7 @@ export function stepNameFor(resourceType: string, resourceId: string): string {
  * The protect graph: volume steps first (in parallel), then the server
  * steps, which depend on every volume step of the policy — coarser than
  * "the volumes this server uses" but always correct without asking the
- * cloud inside the request; then the template, then the manifest (last).
+ * cloud inside the request; the template beside them; the manifest last.
  * With `consistency: 'paused'` a pause step comes first and every resource
  * step depends on it (the engine unpauses once every resource step is past
  * its point-in-time capture).
@@ -116,12 +116,10 @@ export function protectSteps(
     params: { options: r.options ?? {}, resource_name: r.resource_name },
   }));
   if (paused) steps.unshift({ name: PAUSE_STEP, action: PAUSE_ACTION, depends_on: [] });
-  steps.push({
-    name: TEMPLATE_STEP,
-    action: TEMPLATE_ACTION,
-    depends_on: steps.map((s) => s.name),
-  });
-  steps.push({ name: MANIFEST_STEP, action: MANIFEST_ACTION, depends_on: [TEMPLATE_STEP] });
+  // The template reads the workload at the primary while the resource steps run: it needs none of
+  // their results, and running it alongside them keeps it off the critical path.
+  steps.push({ name: TEMPLATE_STEP, action: TEMPLATE_ACTION, depends_on: [] });
+  steps.push({ name: MANIFEST_STEP, action: MANIFEST_ACTION, depends_on: steps.map((s) => s.name) });
   return steps;
 }
 

@@ -32,6 +32,9 @@ import type { ExecutionRow } from '../store.js';
 import { pauseServers, unpauseServers } from './pause.js';
 import { buildWorkloadTemplate, validateWorkloadTemplate } from './template/index.js';
 
+/** The steps as the engine recorded them, written into the bank before the manifest. */
+export const EXECUTION_LOG_OBJECT = 'execution-log.json';
+
 interface Deps {
   conf: Config;
   db: Knex;
@@ -268,13 +271,25 @@ export function protectionKinds(deps: Deps): {
         const manifest = (await stepResults(db, row.id))['zz-manifest'] as {
           total_size?: number;
           object_count?: number;
+          resources?: number;
+          template_parameters?: number;
         };
+        const checkpointRow = await db('checkpoints').where({ id: checkpointId }).first();
         await db('checkpoints')
           .where({ id: checkpointId })
           .update({
             status: 'available',
             size_bytes: manifest?.total_size ?? 0,
             object_count: manifest?.object_count ?? 0,
+            summary: JSON.stringify({
+              resources: manifest?.resources ?? 0,
+              template_parameters: manifest?.template_parameters ?? 0,
+              trigger: row.params.trigger ?? 'api',
+              consistency: row.params.consistency ?? 'none',
+              duration_s: checkpointRow
+                ? Math.round((now.getTime() - new Date(checkpointRow.created_at).getTime()) / 100) / 10
+                : null,
+            }),
             error: null,
             updated_at: now,
             finished_at: now,
@@ -424,6 +439,26 @@ export function protectionKinds(deps: Deps): {
           .where({ policy_id: c.policy.id })
           .orderBy('resource_id');
         const steps = Object.fromEntries(Object.entries(results).filter(([name]) => !name.startsWith('zz-')));
+        // The execution log: every step as the engine recorded it, for whoever reads the bank alone.
+        const log = await db('execution_steps')
+          .where({ execution_id: ctx.executionId })
+          .orderBy('name')
+          .select(
+            'name',
+            'action',
+            'resource_id',
+            'resource_type',
+            'status',
+            'attempts',
+            'error',
+            'started_at',
+            'finished_at',
+          );
+        await bank.putJson(EXECUTION_LOG_OBJECT, {
+          execution_id: ctx.executionId,
+          checkpoint_id: c.checkpointId,
+          steps: log,
+        });
         const manifest = await bank.writeManifest({
           policy: {
             id: c.policy.id,
@@ -445,7 +480,12 @@ export function protectionKinds(deps: Deps): {
           steps,
           template: { object: template.object, parameters: template.parameters },
         });
-        return { total_size: manifest.total_size, object_count: manifest.objects.length };
+        return {
+          total_size: manifest.total_size,
+          object_count: manifest.objects.length,
+          resources: resources.length,
+          template_parameters: Object.keys(template.parameters).length,
+        };
       },
     }),
     builtin(VERIFY_ACTION, 'Re-reads every object of a checkpoint and compares SHA-256 and size.', {

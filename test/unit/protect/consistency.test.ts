@@ -42,6 +42,21 @@ describe('protect graph with consistency paused', () => {
     for (const s of steps.filter((x) => x.resource_id)) expect(s.depends_on).toContain('zz-pause');
   });
 
+  it('runs the template beside the resource steps and writes the manifest after every step', () => {
+    const steps = protectSteps(resources);
+    const byName = Object.fromEntries(steps.map((s) => [s.name, s]));
+    expect(byName['zz-template'].depends_on).toEqual([]);
+    expect([...(byName['zz-manifest'].depends_on ?? [])].sort()).toEqual(
+      steps
+        .filter((s) => s.name !== 'zz-manifest')
+        .map((s) => s.name)
+        .sort(),
+    );
+    // Volumes before the servers that may use them.
+    const server = steps.find((s) => s.resource_type === 'OS::Nova::Server');
+    if (server) expect(server.depends_on).toContain('volume-v1');
+  });
+
   it('has no pause step without consistency', () => {
     expect(protectSteps(resources).map((s) => s.action)).not.toContain('dragon-pause');
   });
