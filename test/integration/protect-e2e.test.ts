@@ -8,95 +8,28 @@
  * nothing temporary left at the primary. Then verify and delete.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningApi, runApi } from '../../services/api/service.js';
-import { type RunningCloud, startCloud } from '../../services/cloudsim/cloud.js';
-import { writeQuickstartConfig } from '../../services/cloudsim/quickstart-clouds.js';
-import { allServices } from '../../services/cloudsim/services.js';
-import { loadDragonConfig } from '../../services/common/config/index.js';
-import { openDatabase } from '../../services/common/db/connection.js';
-import { syncSchema } from '../../services/common/db/migrate.js';
-import { InProcessTransport } from '../../services/common/rpc/inprocess.js';
-import { type AssembledEngine, assembleEngine } from '../../services/engine/assemble.js';
 import { openCheckpoint } from '../../services/engine/bank/index.js';
 import { validateWorkloadTemplate } from '../../services/engine/protect/template/index.js';
-import { createTestDatabase, type TestDatabase } from '../support/pg.js';
-import { demoSiteClients, type SiteClientsHandle } from '../support/site-clients.js';
+import { type ProtectStack, startProtectStack } from '../support/protect-stack.js';
+import type { SiteClientsHandle } from '../support/site-clients.js';
 import { buildThreeTier, type ThreeTier } from '../support/three-tier.js';
-import { demoToken } from '../support/tokens.js';
 
-let cloud: RunningCloud;
-let testDb: TestDatabase;
-let db: Knex;
-let api: RunningApi;
-let engine: AssembledEngine;
-let transport: InProcessTransport;
+let stack: ProtectStack;
 let primary: SiteClientsHandle;
 let backup: SiteClientsHandle;
 let workload: ThreeTier;
-let token: string;
-
-async function call(method: string, path: string, body?: unknown) {
-  const r = await fetch(`${api.url}${path}`, {
-    method,
-    headers: { 'x-auth-token': token, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await r.text();
-  return { status: r.status, body: text ? JSON.parse(text) : null };
-}
-
-async function waitExecution(id: string, timeoutMs = 240_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { body } = await call('GET', `/v1/executions/${id}`);
-    if (['succeeded', 'failed', 'cancelled'].includes(body.execution.status)) return body.execution;
-    if (Date.now() > deadline) throw new Error(`execution ${id} still ${body.execution.status}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const call = (method: string, path: string, body?: unknown) => stack.call(method, path, body);
+const waitExecution = (id: string) => stack.waitExecution(id, 240_000);
 
 beforeAll(async () => {
-  cloud = await startCloud({ services: allServices });
-  primary = demoSiteClients(cloud, 'RegionOne');
-  backup = demoSiteClients(cloud, 'RegionTwo');
+  stack = await startProtectStack();
+  ({ primary, backup } = stack);
   workload = await buildThreeTier(primary.clients);
-
-  const state = mkdtempSync(join(tmpdir(), 'dragon-protect-'));
-  writeQuickstartConfig(join(state, 'dragon.conf'), cloud, state);
-  testDb = await createTestDatabase();
-  const conf = loadDragonConfig({
-    sources: { configFiles: [join(state, 'dragon.conf')], configDirs: [] },
-    env: { DRAGON_DATABASE__CONNECTION: testDb.url },
-  });
-  db = openDatabase({ connection: testDb.url, statePath: state, maxPoolSize: 8 });
-  await syncSchema(db);
-  transport = new InProcessTransport();
-  engine = assembleEngine(conf, db, transport, {
-    host: 'protect-engine',
-    heartbeatIntervalMs: 500,
-    sweepIntervalMs: 500,
-  });
-  await engine.start();
-  api = await runApi(conf, db, transport, { listen: { host: '127.0.0.1', port: 0 } });
-  token = await demoToken(cloud);
 }, 240_000);
 
 afterAll(async () => {
-  await api?.stop();
-  await engine?.stop();
-  await transport?.close();
-  await db?.destroy();
-  await testDb?.drop();
-  await primary?.close();
-  await backup?.close();
-  await cloud?.close();
-  // The simulated sites keep images, volumes and objects on disk: gigabytes per run.
-  if (cloud) rmSync(cloud.dataDir, { recursive: true, force: true });
+  await stack?.close();
 });
 
 describe('protect a three-tier workload into the backup site', () => {
