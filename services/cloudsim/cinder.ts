@@ -698,6 +698,32 @@ function createCinder(site: SiteContext, opts: CinderOptions): VolumeServiceApi 
     name: i.name,
     links: [{ rel: 'self', href: `${base}/${collection}/${i.id}` }],
   });
+  /** `GET /<collection>` and `GET /<collection>/detail`: the same paging, a brief and a full view. */
+  function listRoutes<T extends { id: string; project_id: string; created_at: string }>(
+    collection: string,
+    records: () => T[],
+    filters: { brief: string[]; detail: string[] },
+    views: {
+      brief: (item: T, req: Request, c: SimCaller) => unknown;
+      detail: (item: T, req: Request, c: SimCaller) => unknown;
+    },
+  ): void {
+    for (const kind of ['brief', 'detail'] as const) {
+      api.get(
+        kind === 'brief' ? `/${collection}` : `/${collection}/detail`,
+        h((req, res, c) => {
+          const p = page(req, c, records(), filters[kind]);
+          res.json(
+            withLinks(
+              collection,
+              p.items.map((i) => views[kind](i, req, c)),
+              p.next,
+            ),
+          );
+        }),
+      );
+    }
+  }
 
   // volumes
   api.post(
@@ -707,31 +733,17 @@ function createCinder(site: SiteContext, opts: CinderOptions): VolumeServiceApi 
       res.status(202).json({ volume: volumeView(v, baseUrl(req), c.isAdmin) });
     }),
   );
-  api.get(
-    '/volumes',
-    h((req, res, c) => {
-      const p = page(req, c, Object.values(db.volumes), ['name', 'status', 'bootable', 'availability_zone']);
-      res.json(
-        withLinks(
-          'volumes',
-          p.items.map((v) => brief(baseUrl(req), 'volumes', v)),
-          p.next,
-        ),
-      );
-    }),
-  );
-  api.get(
-    '/volumes/detail',
-    h((req, res, c) => {
-      const p = page(req, c, Object.values(db.volumes), ['name', 'status', 'availability_zone']);
-      res.json(
-        withLinks(
-          'volumes',
-          p.items.map((v) => volumeView(v, baseUrl(req), c.isAdmin)),
-          p.next,
-        ),
-      );
-    }),
+  listRoutes(
+    'volumes',
+    () => Object.values(db.volumes),
+    {
+      brief: ['name', 'status', 'bootable', 'availability_zone'],
+      detail: ['name', 'status', 'availability_zone'],
+    },
+    {
+      brief: (v, req) => brief(baseUrl(req), 'volumes', v),
+      detail: (v, req, c) => volumeView(v, baseUrl(req), c.isAdmin),
+    },
   );
   api.get(
     '/volumes/:id',
@@ -1025,31 +1037,11 @@ function createCinder(site: SiteContext, opts: CinderOptions): VolumeServiceApi 
       res.status(202).json({ snapshot: snapshotView(s, baseUrl(req)) });
     }),
   );
-  api.get(
-    '/snapshots',
-    h((req, res, c) => {
-      const p = page(req, c, Object.values(db.snapshots), ['name', 'status', 'volume_id']);
-      res.json(
-        withLinks(
-          'snapshots',
-          p.items.map((s) => snapshotView(s, baseUrl(req))),
-          p.next,
-        ),
-      );
-    }),
-  );
-  api.get(
-    '/snapshots/detail',
-    h((req, res, c) => {
-      const p = page(req, c, Object.values(db.snapshots), ['name', 'status', 'volume_id']);
-      res.json(
-        withLinks(
-          'snapshots',
-          p.items.map((s) => snapshotView(s, baseUrl(req))),
-          p.next,
-        ),
-      );
-    }),
+  listRoutes(
+    'snapshots',
+    () => Object.values(db.snapshots),
+    { brief: ['name', 'status', 'volume_id'], detail: ['name', 'status', 'volume_id'] },
+    { brief: (s, req) => snapshotView(s, baseUrl(req)), detail: (s, req) => snapshotView(s, baseUrl(req)) },
   );
   api.get(
     '/snapshots/:id',
@@ -1103,31 +1095,14 @@ function createCinder(site: SiteContext, opts: CinderOptions): VolumeServiceApi 
     }),
   );
   const dependents = (b: CinderBackup) => Object.values(db.backups).some((x) => x.parent_id === b.id);
-  api.get(
-    '/backups',
-    h((req, res, c) => {
-      const p = page(req, c, Object.values(db.backups), ['name', 'status', 'volume_id']);
-      res.json(
-        withLinks(
-          'backups',
-          p.items.map((b) => brief(baseUrl(req), 'backups', b)),
-          p.next,
-        ),
-      );
-    }),
-  );
-  api.get(
-    '/backups/detail',
-    h((req, res, c) => {
-      const p = page(req, c, Object.values(db.backups), ['name', 'status', 'volume_id']);
-      res.json(
-        withLinks(
-          'backups',
-          p.items.map((b) => backupView(b, baseUrl(req), dependents(b))),
-          p.next,
-        ),
-      );
-    }),
+  listRoutes(
+    'backups',
+    () => Object.values(db.backups),
+    { brief: ['name', 'status', 'volume_id'], detail: ['name', 'status', 'volume_id'] },
+    {
+      brief: (b, req) => brief(baseUrl(req), 'backups', b),
+      detail: (b, req) => backupView(b, baseUrl(req), dependents(b)),
+    },
   );
   api.get(
     '/backups/:id',
