@@ -74,3 +74,20 @@ export function singleParam(value: unknown, name: string): string | undefined {
   if (typeof value !== 'string') throw new DragonError(400, `Query parameter ${name} is malformed.`);
   return value;
 }
+
+/**
+ * Loads the object named by the path's `:id` as the caller may see it, then
+ * checks `rule` against the object's project: another project's object is
+ * 404 (the load does not find it), a denied action on one's own is 403.
+ */
+export async function authorizedObject<T extends { project_id: string }>(
+  enforcer: PolicyEnforcer,
+  req: Request,
+  rule: string,
+  load: (id: string, scope: string | null) => Promise<T>,
+): Promise<T> {
+  const ctx = contextOf(req);
+  const found = await load(String(req.params.id), lookupScope(enforcer, ctx));
+  enforcer.authorize(rule, targetFor(found.project_id), ctx);
+  return found;
+}

@@ -10,7 +10,7 @@ import {
   startVerify,
 } from '../../common/objects/checkpoints.js';
 import { announceExecution } from '../../engine/service.js';
-import { contextOf, listScope, lookupScope, targetFor } from '../context.js';
+import { authorizedObject, contextOf, listScope, targetFor } from '../context.js';
 import type { ApiDeps } from '../deps.js';
 import { filters, listBody, pageRequest } from '../lists.js';
 import { route } from '../routing.js';
@@ -20,11 +20,8 @@ import { bodyValidator } from '../validation.js';
 import { checkpointView } from '../views.js';
 import { authorizedPolicy } from './policies.js';
 
-async function authorizedCheckpoint(deps: ApiDeps, req: Request, rule: string): Promise<CheckpointRow> {
-  const ctx = contextOf(req);
-  const checkpoint = await getCheckpoint(deps.db, String(req.params.id), lookupScope(deps.enforcer, ctx));
-  deps.enforcer.authorize(rule, targetFor(checkpoint.project_id), ctx);
-  return checkpoint;
+function authorizedCheckpoint(deps: ApiDeps, req: Request, rule: string): Promise<CheckpointRow> {
+  return authorizedObject(deps.enforcer, req, rule, (id, scope) => getCheckpoint(deps.db, id, scope));
 }
 
 /** Long work: announce the execution (a lost announcement is found by the engines' sweep) and answer 202. */

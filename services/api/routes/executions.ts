@@ -9,18 +9,15 @@ import {
   getExecutionSteps,
   listExecutions,
 } from '../../common/objects/executions.js';
-import { contextOf, listScope, lookupScope, targetFor } from '../context.js';
+import { authorizedObject, contextOf, listScope, targetFor } from '../context.js';
 import type { ApiDeps } from '../deps.js';
 import { filters, listBody, pageRequest } from '../lists.js';
 import { route } from '../routing.js';
 import { baseUrl } from '../urls.js';
 import { executionView, stepView } from '../views.js';
 
-async function authorizedExecution(deps: ApiDeps, req: Request, rule: string): Promise<ExecutionRow> {
-  const ctx = contextOf(req);
-  const execution = await getExecution(deps.db, String(req.params.id), lookupScope(deps.enforcer, ctx));
-  deps.enforcer.authorize(rule, targetFor(execution.project_id), ctx);
-  return execution;
+function authorizedExecution(deps: ApiDeps, req: Request, rule: string): Promise<ExecutionRow> {
+  return authorizedObject(deps.enforcer, req, rule, (id, scope) => getExecution(deps.db, id, scope));
 }
 
 export function executionRoutes(deps: ApiDeps): Router {

@@ -10,7 +10,7 @@ import {
   type PolicyRow,
   updatePolicy,
 } from '../../common/objects/policies.js';
-import { contextOf, listScope, lookupScope, targetFor } from '../context.js';
+import { authorizedObject, contextOf, listScope, targetFor } from '../context.js';
 import { policyTrustHooks } from '../delegation.js';
 import type { ApiDeps } from '../deps.js';
 import { filters, listBody, pageRequest } from '../lists.js';
@@ -30,11 +30,8 @@ import { policyView } from '../views.js';
  * `rule` against its project: another project's policy is 404, a denied
  * action on one's own is 403. Resource routes share it.
  */
-export async function authorizedPolicy(deps: ApiDeps, req: Request, rule: string): Promise<PolicyRow> {
-  const ctx = contextOf(req);
-  const policy = await getPolicy(deps.db, String(req.params.id), lookupScope(deps.enforcer, ctx));
-  deps.enforcer.authorize(rule, targetFor(policy.project_id), ctx);
-  return policy;
+export function authorizedPolicy(deps: ApiDeps, req: Request, rule: string): Promise<PolicyRow> {
+  return authorizedObject(deps.enforcer, req, rule, (id, scope) => getPolicy(deps.db, id, scope));
 }
 
 export function policyRoutes(deps: ApiDeps): Router {
