@@ -171,9 +171,6 @@ export function protectionKinds(deps: Deps): {
 
   const protect: ExecutionKindHooks = {
     async prepare(row, log): Promise<PreparedRun> {
-      // Without a checkpoint this is a bare run of the step machinery (the engine's own tests):
-      // the steps get the generic context only.
-      if (!row.params.checkpoint_id) return { context: {} };
       const { policy, checkpoint } = await load(db, row);
       const sites = await openSites(deps, policy, row, log, true);
       try {
@@ -249,7 +246,6 @@ export function protectionKinds(deps: Deps): {
       }
     },
     async finished(row, outcome, prepared, log) {
-      if (!row.params.checkpoint_id) return;
       const checkpointId = String(row.params.checkpoint_id);
       const primary = (prepared?.context as Partial<ProtectContext> | undefined)?.primary;
       if (row.params.consistency === 'paused' && primary) {
