@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 /**
  * The real PostgreSQL and RabbitMQ servers take a few seconds to start, so
@@ -32,6 +32,8 @@ function mayRunIntegrationTests(): boolean {
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The real-cloud suites need test/realcloud/minicloud: `npm run test:realcloud`.
+    exclude: [...configDefaults.exclude, 'test/realcloud/**'],
     globalSetup: mayRunIntegrationTests() ? ['test/support/global-setup.ts'] : [],
     pool: 'forks',
     // Two cores: two test files at a time, beside PostgreSQL and RabbitMQ.
