@@ -114,7 +114,11 @@ async function protect(ctx: ProtectContext): Promise<VolumeSnapshotSaved> {
       ctx.signal,
     );
     snapshotId = snap.id;
-    await cloud(`snapshot ${snap.id}`, () => cinder.waitForSnapshot(snap.id, wait), ctx.signal);
+    try {
+      await cloud(`snapshot ${snap.id}`, () => cinder.waitForSnapshot(snap.id, wait), ctx.signal);
+    } catch (err) {
+      throw explainStuckSnapshot(err, volume, ctx.signal);
+    }
     // The snapshot exists: the point in time is captured (consistency: paused may end).
     ctx.pointInTime?.();
     ctx.progress(2, { bytes_done: 0 });
@@ -191,6 +195,25 @@ interface Temporaries {
   volumes: string[];
   backups: string[];
   snapshots: string[];
+}
+
+/**
+ * Some backends (NFS, GlusterFS, other remotefs drivers) snapshot an attached volume
+ * through Nova (assisted snapshots); a compute driver that does not do them leaves the
+ * snapshot `creating` until Cinder gives up. Say so, instead of a bare timeout.
+ */
+function explainStuckSnapshot(
+  err: unknown,
+  volume: { id: string; status: string },
+  signal: AbortSignal,
+): unknown {
+  if (signal.aborted || volume.status !== 'in-use' || !/still creating/.test(String((err as Error)?.message)))
+    return err;
+  return new Error(
+    `${(err as Error).message}: volume ${volume.id} is attached (in-use), and its Cinder backend snapshots ` +
+      'attached volumes through Nova (assisted snapshot), which the compute driver did not complete. ' +
+      'Detach the volume before protecting it, or use a backend that snapshots in-use volumes itself.',
+  );
 }
 
 /** Deletes temporaries at the primary, dependents first (image, volume, backup, then the snapshot they came from). */

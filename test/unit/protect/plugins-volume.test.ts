@@ -141,6 +141,46 @@ describe('volume-snapshot', () => {
     expect(await sha256OfFile(volumeFile('RegionTwo', out.volume_id))).toBe(want);
   });
 
+  it('explains a snapshot of an in-use volume stuck in creating (Nova-assisted snapshots the compute driver never did)', async () => {
+    const volumeId = await dataVolume('assisted');
+    const server = await primary.nova.createServer({
+      name: 'nfs-app',
+      flavorRef: '1',
+      imageRef: imageId,
+      networks: 'none',
+    });
+    await primary.nova.waitForServer(server.id, 'ACTIVE', fast);
+    await primary.nova.attachVolume(server.id, volumeId);
+    await primary.cinder.waitForVolume(volumeId, ['in-use'], fast);
+    // As on an NFS backend with Nova's fake driver: the snapshot never leaves `creating`
+    // (until the test lets it go, so that clean-up can finish).
+    const stuck = cloud.faults.RegionOne.stuck;
+    const create = primary.cinder.createSnapshot.bind(primary.cinder);
+    const spy = vi.spyOn(primary.cinder, 'createSnapshot').mockImplementation(async (req) => {
+      const snap = await create(req);
+      stuck.add(snap.id);
+      setTimeout(() => stuck.delete(snap.id), 2500);
+      return snap;
+    });
+    try {
+      await expect(
+        volumeSnapshot.protect!(
+          protectContext(
+            { primary, backup },
+            new DirBank(),
+            { id: volumeId, type: VOLUME },
+            { timeout_s: 1 },
+          ),
+        ),
+      ).rejects.toThrow(
+        /still creating after 1 s.*attached \(in-use\).*assisted snapshot.*Detach the volume/,
+      );
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await leftovers()).toEqual([]);
+  });
+
   it('cleans up the primary when the bank fails mid-protect', async () => {
     const volumeId = await dataVolume('bank-fails');
     for (const method of ['image', 'backup']) {
