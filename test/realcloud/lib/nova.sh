@@ -131,7 +131,8 @@ mc_nova_up() {
   mc_nova_conf | mc_ini /etc/nova/nova.conf nova
   mkdir -p /var/lib/nova/tmp /var/lib/nova/instances
   chown -R nova:nova /var/lib/nova
-  {
+  # The schema syncs cost ~30 s of nova-manage start-ups: skipped while Nova runs (re-run of up).
+  mc_running nova-conductor || {
     su -s /bin/sh nova -c "nova-manage api_db sync"
     su -s /bin/sh nova -c "nova-manage cell_v2 map_cell0 --database_connection $(mc_db_url nova_cell0 nova)"
     su -s /bin/sh nova -c "nova-manage cell_v2 list_cells" | grep -q ' cell1 ' ||
@@ -146,25 +147,28 @@ mc_nova_up() {
     mc_start "nova-$svc" nova "/usr/bin/nova-$svc" --config-file /etc/nova/nova.conf
   done
   mc_wait_http "http://$MC_HOST:$MC_NOVA_PORT/" 90 nova-api
-  # The compute host must be in a cell before the scheduler can place anything.
+  # The compute host must be in a cell before the scheduler can place anything. Its
+  # records are looked up in the database (a nova-manage call costs seconds of start-up).
   local i
-  for i in $(seq 1 60); do
-    su -s /bin/sh nova -c "nova-manage cell_v2 discover_hosts" >>"$MC_LOGS/nova-manage.log" 2>&1
-    if su -s /bin/sh nova -c "nova-manage cell_v2 list_hosts" 2>/dev/null | grep -q "$MC_COMPUTE_HOST"; then
-      break
-    fi
-    sleep 2
+  for i in $(seq 1 120); do
+    [ -n "$(mc_psql -d nova -c "SELECT 1 FROM compute_nodes WHERE host = '$MC_COMPUTE_HOST' AND deleted = 0")" ] && break
+    mc_running nova-compute || { tail -n 20 "$MC_LOGS/nova-compute.log" >&2; return 1; }
+    sleep 1
   done
-  : "$i"
+  if [ -z "$(mc_psql -d nova_api -c "SELECT 1 FROM host_mappings WHERE host = '$MC_COMPUTE_HOST'")" ]; then
+    su -s /bin/sh nova -c "nova-manage cell_v2 discover_hosts" >>"$MC_LOGS/nova-manage.log" 2>&1
+  fi
+  [ -n "$(mc_psql -d nova_api -c "SELECT 1 FROM host_mappings WHERE host = '$MC_COMPUTE_HOST'")" ] ||
+    { mc_log "compute host $MC_COMPUTE_HOST was not mapped to a cell (after ${i} s)"; return 1; }
   mc_nova_flavors
 }
 
 # m1.tiny and m1.small, public (once).
 mc_nova_flavors() {
   [ -e "$MC_RUN/nova-flavors.done" ] && return 0
-  mc_openstack flavor show m1.tiny >/dev/null 2>&1 ||
-    mc_openstack flavor create --id 1 --ram 512 --disk 1 --vcpus 1 --public m1.tiny >/dev/null
-  mc_openstack flavor show m1.small >/dev/null 2>&1 ||
-    mc_openstack flavor create --id 2 --ram 2048 --disk 20 --vcpus 1 --public m1.small >/dev/null
+  # A flavor that exists already makes `create` fail (409): fine, the marker is then written.
+  mc_openstack flavor create --id 1 --ram 512 --disk 1 --vcpus 1 --public m1.tiny >/dev/null 2>&1 || true
+  mc_openstack flavor create --id 2 --ram 2048 --disk 20 --vcpus 1 --public m1.small >/dev/null 2>&1 || true
+  mc_openstack flavor show m1.tiny >/dev/null
   touch "$MC_RUN/nova-flavors.done"
 }
