@@ -49,6 +49,8 @@ const w = {} as {
   attached: string;
   dataSha256: string;
   checkpoint?: Body;
+  drProject?: string;
+  demoProject?: string;
 };
 
 async function dragon(method: string, path: string, body?: unknown, session?: KeystoneSession) {
@@ -180,12 +182,25 @@ beforeAll(async () => {
   await cinder.waitForVolume(data.id, ['available'], SLOW);
   await cinder.waitForVolume(attached.id, ['available'], SLOW);
 
-  // The guest's writes: 4 MiB of random bytes at the start and a marker at 512 MiB.
+  // The guest writes while its data volume is attached: 4 MiB of random bytes at the start
+  // and a marker at 512 MiB (the test plays the hypervisor).
+  await nova.attachVolume(server.id, data.id);
+  await cinder.waitForVolume(data.id, ['in-use'], SLOW);
   const fd = openSync(volumeFile(data.id), 'r+');
   writeSync(fd, randomBytes(4 * 1024 * 1024), 0, 4 * 1024 * 1024, 0);
   writeSync(fd, Buffer.from(`dragon ${RUN} marker`), 0, undefined, 512 * 1024 * 1024);
   closeSync(fd);
   w.dataSha256 = (await sha256File(volumeFile(data.id))).whole;
+  // This backend cannot snapshot an attached volume (see above): detached for the protect.
+  await waitFor({
+    resource: `server ${server.id} task`,
+    poll: () => nova.getServer(server.id),
+    status: (s) => String(s['OS-EXT-STS:task_state'] ?? 'none'),
+    ready: ['none'],
+    ...SLOW,
+  });
+  await nova.detachVolume(server.id, data.id);
+  await cinder.waitForVolume(data.id, ['available'], SLOW);
 
   await nova.attachVolume(server.id, attached.id);
   await cinder.waitForVolume(attached.id, ['in-use'], SLOW);
@@ -220,15 +235,23 @@ describe('protect on real services', () => {
   }, 600_000);
 
   it('protects server (image-copy), data volume (volume-snapshot backup), network and security group into Swift', async () => {
-    const id = await policy(`${RUN}-wl`, [
-      { resource_id: w.server, resource_type: 'OS::Nova::Server', action: 'image-copy' },
-      {
-        resource_id: w.data,
-        resource_type: 'OS::Cinder::Volume',
-        action: 'volume-snapshot',
-        options: { method: 'backup' },
-      },
-    ]);
+    // The recovery side (project dr) may read the checkpoint container (Swift read ACL).
+    const drProject = (await target.clients('dr').session.authenticate()).projectId as string;
+    w.drProject = drProject;
+    w.demoProject = (await demo.session.authenticate()).projectId as string;
+    const id = await policy(
+      `${RUN}-wl`,
+      [
+        { resource_id: w.server, resource_type: 'OS::Nova::Server', action: 'image-copy' },
+        {
+          resource_id: w.data,
+          resource_type: 'OS::Cinder::Volume',
+          action: 'volume-snapshot',
+          options: { method: 'backup' },
+        },
+      ],
+      { bank_readers: [drProject] },
+    );
     const started = Date.now();
     const protect = await dragon('POST', `/policies/${id}/protect`);
     expect(protect.status, JSON.stringify(protect.body)).toBe(202);
@@ -280,15 +303,17 @@ describe('protect on real services', () => {
   }, 900_000);
 });
 
-// Recovery (POST /v1/recoveries, /work/recovery-contract.md) runs once Dragon has it.
+// Recovery (POST /v1/recoveries, docs/recovery.md) into the second project, real-dr.
 describe('recovery on real services', () => {
-  it('brings the workload back from the bank after the originals are deleted; the volume bytes hash to the manifest', async () => {
-    const probe = await dragon('GET', '/recoveries');
+  it('brings the workload back into real-dr from the bank after the originals are deleted; the volume bytes hash to the original', async () => {
+    const drClients = target.clients('dr');
+    const dr = drClients.session;
+    const probe = await dragon('GET', '/recoveries', undefined, dr);
     if (probe.status === 404) {
       throw new Error('this Dragon has no recovery API yet (GET /v1/recoveries answered 404)');
     }
     expect(w.checkpoint, 'the protect test must have written a checkpoint').toBeDefined();
-    const { nova, cinder, neutron } = demo;
+    const { nova, cinder } = demo;
     // The disaster: the originals go away.
     await nova.deleteServer(w.server);
     await nova.waitForServerDeleted(w.server, { timeoutMs: 120_000 });
@@ -296,30 +321,49 @@ describe('recovery on real services', () => {
     await cinder.waitForVolumeDeleted(w.data, SLOW);
 
     const started = Date.now();
-    const created = await dragon('POST', '/recoveries', {
-      recovery: { checkpoint: w.checkpoint.id, site: 'RegionOne', stack_name: `${RUN}-recovered` },
-    });
+    const created = await dragon(
+      'POST',
+      '/recoveries',
+      {
+        recovery: {
+          checkpoint: w.checkpoint.container,
+          site: 'RegionOne',
+          bank_account: w.demoProject,
+          stack_name: `${RUN}-recovered`,
+        },
+      },
+      dr,
+    );
     expect(created.status, JSON.stringify(created.body)).toBe(202);
+    const recoveryId = created.body.recovery.id as string;
+    later(() => dragon('DELETE', `/recoveries/${recoveryId}`, undefined, dr));
     const rec = await waitFor<Body>({
-      resource: `recovery ${created.body.recovery.id}`,
-      poll: async () => (await dragon('GET', `/recoveries/${created.body.recovery.id}`)).body.recovery,
+      resource: `recovery ${recoveryId}`,
+      poll: async () => (await dragon('GET', `/recoveries/${recoveryId}`, undefined, dr)).body.recovery,
       status: (r) => r.status,
       ready: ['available'],
       failed: ['error'],
-      fault: (r) => r.error,
+      fault: (r) => `${r.error} ${JSON.stringify(r.result ?? {})}`,
       timeoutMs: 900_000,
       intervalMs: 3000,
     });
-    process.stderr.write(`[realcloud] recovery took ${Math.round((Date.now() - started) / 1000)} s\n`);
-    const stack = await demo.heat.getStack(rec.stack_id);
+    process.stderr.write(
+      `[realcloud] recovery into real-dr took ${Math.round((Date.now() - started) / 1000)} s (rto ${rec.result?.rto_seconds} s)\n`,
+    );
+    expect(rec.project_id).toBe(w.drProject);
+    const stack = await drClients.heat.getStack(rec.stack_id);
     expect(stack.stack_status).toBe('CREATE_COMPLETE');
-    const newVolume = rec.result.id_map[w.data] as string;
     const newServer = rec.result.id_map[w.server] as string;
-    expect((await nova.getServer(newServer)).status).toBe('ACTIVE');
-    const v = await cinder.getVolume(newVolume);
+    const newVolume = rec.result.id_map[w.data] as string;
+    expect((await drClients.nova.getServer(newServer)).status).toBe('ACTIVE');
+    const v = await drClients.cinder.getVolume(newVolume);
     expect(v.size).toBe(1);
+    // The restored volume's bytes are the bytes the guest wrote.
     expect((await sha256File(volumeFile(newVolume))).whole).toBe(w.dataSha256);
-    expect((await neutron.listSecurityGroups({ name: `${RUN}-sg` })).length).toBeGreaterThan(0);
-    later(() => dragon('DELETE', `/recoveries/${rec.id}`));
+    expect((await drClients.neutron.listSecurityGroups({ name: `${RUN}-sg` })).length).toBe(1);
+    expect((await drClients.neutron.listNetworks({ name: `${RUN}-net` })).length).toBe(1);
+
+    const del = await dragon('DELETE', `/recoveries/${recoveryId}`, undefined, dr);
+    expect(del.status).toBe(202);
   }, 1_200_000);
 });
