@@ -152,15 +152,18 @@ describe('volume-snapshot', () => {
     await primary.nova.waitForServer(server.id, 'ACTIVE', fast);
     await primary.nova.attachVolume(server.id, volumeId);
     await primary.cinder.waitForVolume(volumeId, ['in-use'], fast);
-    // As on an NFS backend with Nova's fake driver: the snapshot never leaves `creating`
-    // (until the test lets it go, so that clean-up can finish).
-    const stuck = cloud.faults.RegionOne.stuck;
-    const create = primary.cinder.createSnapshot.bind(primary.cinder);
-    const spy = vi.spyOn(primary.cinder, 'createSnapshot').mockImplementation(async (req) => {
-      const snap = await create(req);
-      stuck.add(snap.id);
-      setTimeout(() => stuck.delete(snap.id), 2500);
-      return snap;
+    // As on an NFS backend with Nova's fake driver: Cinder reports the snapshot `creating`
+    // for ever — until Dragon's clean-up looks it up (then the truth, so clean-up can finish).
+    let hold = true;
+    const get = primary.cinder.getSnapshot.bind(primary.cinder);
+    const find = primary.cinder.findSnapshot.bind(primary.cinder);
+    const spyGet = vi.spyOn(primary.cinder, 'getSnapshot').mockImplementation(async (id) => {
+      const s = await get(id);
+      return hold ? { ...s, status: 'creating' } : s;
+    });
+    const spyFind = vi.spyOn(primary.cinder, 'findSnapshot').mockImplementation(async (id) => {
+      hold = false;
+      return find(id);
     });
     try {
       await expect(
@@ -176,7 +179,8 @@ describe('volume-snapshot', () => {
         /still creating after 1 s.*attached \(in-use\).*assisted snapshot.*Detach the volume/,
       );
     } finally {
-      spy.mockRestore();
+      spyGet.mockRestore();
+      spyFind.mockRestore();
     }
     expect(await leftovers()).toEqual([]);
   });
