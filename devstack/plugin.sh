@@ -23,7 +23,7 @@ dragon_devstack_urls() {
 if is_service_enabled dragon-api dragon-engine; then
   if [[ "$1" == "stack" && "$2" == "install" ]]; then
     echo_summary "Installing Dragon"
-    install_package nodejs npm
+    command -v "${DRAGON_NODE:-node}" >/dev/null || install_package nodejs npm
     install_dragon
   elif [[ "$1" == "stack" && "$2" == "post-config" ]]; then
     echo_summary "Configuring Dragon"

@@ -60,12 +60,12 @@ mc_dirs() {
 
 # mc_step NAME FUNCTION...: runs a step, prints and records its duration in seconds.
 mc_step() {
-  local name=$1 start end secs
+  local name=$1 start ms secs
   shift
-  start=$(date +%s.%N)
+  start=$(date +%s%N)
   "$@" || mc_die "step '$name' failed (logs: $MC_LOGS)"
-  end=$(date +%s.%N)
-  secs=$(printf '%.1f' "$(echo "$end - $start" | bc)")
+  ms=$((($(date +%s%N) - start) / 1000000))
+  secs="$((ms / 1000)).$((ms % 1000 / 100))"
   printf '[minicloud] %-24s %6s s\n' "$name" "$secs" >&2
   printf '%s %s %s\n' "$(date -u +%FT%TZ)" "$name" "$secs" >>"$MC_TIMES"
 }

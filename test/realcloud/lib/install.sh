@@ -2,7 +2,7 @@
 # Installs every package the mini cloud needs from Debian's own archive.
 
 MC_PACKAGES=(
-  rabbitmq-server memcached postgresql bc curl
+  rabbitmq-server memcached postgresql curl
   keystone python3-openstackclient python3-psycopg2 uwsgi-core uwsgi-plugin-python3
   xfsprogs swift swift-proxy swift-object swift-container swift-account
   python3-swiftclient python3-keystonemiddleware
