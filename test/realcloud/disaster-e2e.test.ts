@@ -234,6 +234,26 @@ describe('protect on real services', () => {
     expect(Date.now() - started).toBeLessThan(480_000);
   }, 600_000);
 
+  it("fails with a clear error, bounded by timeout_s, to snapshot a server of Nova's fake driver (image stays queued)", async () => {
+    const id = await policy(`${RUN}-snap`, [
+      {
+        resource_id: w.server,
+        resource_type: 'OS::Nova::Server',
+        action: 'server-snapshot',
+        options: { timeout_s: 20 },
+      },
+    ]);
+    const started = Date.now();
+    const protect = await dragon('POST', `/policies/${id}/protect`);
+    expect(protect.status, JSON.stringify(protect.body)).toBe(202);
+    const execution = await waitExecution(protect.body.execution_id, 540_000);
+    expect(execution.status).toBe('failed');
+    process.stderr.write(
+      `[realcloud] server-snapshot failure after ${Math.round((Date.now() - started) / 1000)} s: ${execution.error}\n`,
+    );
+    expect(String(execution.error)).toMatch(/stayed queued for 20 s.*fake driver never does/);
+  }, 600_000);
+
   it('protects server (image-copy), data volume (volume-snapshot backup), network and security group into Swift', async () => {
     // The recovery side (project dr) may read the checkpoint container (Swift read ACL).
     const drProject = (await target.clients('dr').session.authenticate()).projectId as string;
