@@ -47,7 +47,9 @@ const w = {} as {
   server: string;
   data: string;
   attached: string;
+  imaged: string;
   dataSha256: string;
+  imagedSha256: string;
   checkpoint?: Body;
   drProject?: string;
   demoProject?: string;
@@ -171,16 +173,24 @@ beforeAll(async () => {
     nova.deleteServer(server.id).then(() => nova.waitForServerDeleted(server.id, { timeoutMs: 120_000 })),
   );
 
-  const [data, attached] = await Promise.all(
-    ['data', 'attached'].map((n) => cinder.createVolume({ size: 1, name: `${RUN}-${n}` })),
+  const [data, attached, imaged] = await Promise.all(
+    ['data', 'attached', 'imaged'].map((n) => cinder.createVolume({ size: 1, name: `${RUN}-${n}` })),
   );
   w.data = data.id;
   w.attached = attached.id;
+  w.imaged = imaged.id;
+  later(() => cinder.deleteVolume(imaged.id, { cascade: true }));
   later(() => cinder.deleteVolume(data.id, { cascade: true }));
   later(() => cinder.deleteVolume(attached.id, { cascade: true }));
   await nova.waitForServer(server.id, 'ACTIVE', { timeoutMs: 180_000 });
   await cinder.waitForVolume(data.id, ['available'], SLOW);
   await cinder.waitForVolume(attached.id, ['available'], SLOW);
+  await cinder.waitForVolume(imaged.id, ['available'], SLOW);
+  // A second data volume, protected with the image method.
+  const fd2 = openSync(volumeFile(imaged.id), 'r+');
+  writeSync(fd2, randomBytes(2 * 1024 * 1024), 0, 2 * 1024 * 1024, 300 * 1024 * 1024);
+  closeSync(fd2);
+  w.imagedSha256 = (await sha256File(volumeFile(imaged.id))).whole;
 
   // The guest writes while its data volume is attached: 4 MiB of random bytes at the start
   // and a marker at 512 MiB (the test plays the hypervisor).
@@ -269,6 +279,12 @@ describe('protect on real services', () => {
           action: 'volume-snapshot',
           options: { method: 'backup' },
         },
+        {
+          resource_id: w.imaged,
+          resource_type: 'OS::Cinder::Volume',
+          action: 'volume-snapshot',
+          options: { method: 'image' },
+        },
       ],
       { bank_readers: [drProject] },
     );
@@ -309,6 +325,11 @@ describe('protect on real services', () => {
     ])
       expect(template).toContain(type);
 
+    // Method image: the bank holds the volume's raw bytes, whole.
+    const imagedObject = bank.list().find((o) => o.name === `volumes/${w.imaged}.img`);
+    expect(imagedObject?.size).toBe(GiB);
+    expect(imagedObject?.sha256).toBe(w.imagedSha256);
+
     // Cinder's per-block sha256 list of the backup equals the blocks of the bytes written.
     const shaName = names.find((n) => n.startsWith(`volumes/${w.data}/backup/`) && n.endsWith('_sha256file'));
     expect(shaName).toBeDefined();
@@ -337,8 +358,10 @@ describe('recovery on real services', () => {
     // The disaster: the originals go away.
     await nova.deleteServer(w.server);
     await nova.waitForServerDeleted(w.server, { timeoutMs: 120_000 });
-    await cinder.deleteVolume(w.data, { cascade: true });
-    await cinder.waitForVolumeDeleted(w.data, SLOW);
+    for (const id of [w.data, w.imaged]) {
+      await cinder.deleteVolume(id, { cascade: true });
+      await cinder.waitForVolumeDeleted(id, SLOW);
+    }
 
     const started = Date.now();
     const created = await dragon(
@@ -378,8 +401,9 @@ describe('recovery on real services', () => {
     expect((await drClients.nova.getServer(newServer)).status).toBe('ACTIVE');
     const v = await drClients.cinder.getVolume(newVolume);
     expect(v.size).toBe(1);
-    // The restored volume's bytes are the bytes the guest wrote.
+    // The restored volumes' bytes are the bytes the guest wrote (both methods).
     expect((await sha256File(volumeFile(newVolume))).whole).toBe(w.dataSha256);
+    expect((await sha256File(volumeFile(rec.result.id_map[w.imaged] as string))).whole).toBe(w.imagedSha256);
     expect((await drClients.neutron.listSecurityGroups({ name: `${RUN}-sg` })).length).toBe(1);
     expect((await drClients.neutron.listNetworks({ name: `${RUN}-net` })).length).toBe(1);
 
