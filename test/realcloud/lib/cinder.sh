@@ -85,4 +85,16 @@ INI
   if [ -n "$fresh" ]; then
     mc_wait_log "$MC_LOGS/cinder-volume.log" 'Driver post RPC initialization completed' 120 "$from"
   fi
+  mc_cinder_quotas
+}
+
+# Room for repeated suite runs (Cinder's defaults: 10 volumes, 10 snapshots, 10 backups).
+mc_cinder_quotas() {
+  [ -e "$MC_RUN/cinder-quotas.done" ] && return 0
+  local project
+  for project in demo dr; do
+    mc_openstack quota set --volumes 100 --snapshots 100 --backups 100 --gigabytes 4000 \
+      --backup-gigabytes 4000 "$project" >/dev/null
+  done
+  touch "$MC_RUN/cinder-quotas.done"
 }
