@@ -194,6 +194,8 @@ beforeAll(async () => {
         json: { 'os-reset_status': { status: 'error' } },
       });
     }
+    // Nova detaches it after the server is gone.
+    await cinder.waitForVolume(attached.id, ['available', 'error'], SLOW).catch(() => {});
     await cinder.deleteVolume(attached.id, { cascade: true });
   });
   await nova.waitForServer(server.id, 'ACTIVE', { timeoutMs: 180_000 });
