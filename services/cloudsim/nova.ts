@@ -41,6 +41,9 @@ export function createNovaService(opts: NovaOptions = {}) {
 
 export const novaService = createNovaService();
 
+/** nova.conf's [quota] defaults: what GET /limits reports as the project's maximums. */
+const QUOTA_DEFAULTS = { instances: 10, cores: 20, ram: 51200 };
+
 function novaServiceWith(site: SiteContext, opts: NovaOptions): NovaService {
   const store = new ServerStore(site, join(site.dataDir, 'nova'), opts.stepDelayMs ?? 150);
   const flavors = new Map(devstackFlavors().map((f) => [f.id, f]));
@@ -98,6 +101,31 @@ function novaServiceWith(site: SiteContext, opts: NovaOptions): NovaService {
           },
         },
       ],
+    });
+  });
+
+  // ---- limits (nova.conf [quota] defaults; usage of the caller's project) -------------------------
+
+  api.get('/limits', (_req, res) => {
+    const caller = callerOf(res);
+    const mine = [...store.servers.values()].filter((s) => s.projectId === caller.projectId);
+    res.json({
+      limits: {
+        rate: [],
+        absolute: {
+          maxTotalInstances: QUOTA_DEFAULTS.instances,
+          maxTotalCores: QUOTA_DEFAULTS.cores,
+          maxTotalRAMSize: QUOTA_DEFAULTS.ram,
+          maxTotalKeypairs: 100,
+          maxServerMeta: 128,
+          maxServerGroups: 10,
+          maxServerGroupMembers: 10,
+          totalInstancesUsed: mine.length,
+          totalCoresUsed: mine.reduce((n, s) => n + s.flavor.vcpus, 0),
+          totalRAMUsed: mine.reduce((n, s) => n + s.flavor.ram, 0),
+          totalServerGroupsUsed: 0,
+        },
+      },
     });
   });
 

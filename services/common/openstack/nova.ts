@@ -22,6 +22,17 @@ export interface Flavor {
   extra_specs?: Record<string, string>;
 }
 
+/** GET /limits `absolute`; -1 means unlimited. */
+export interface AbsoluteLimits {
+  maxTotalInstances: number;
+  maxTotalCores: number;
+  maxTotalRAMSize: number;
+  totalInstancesUsed: number;
+  totalCoresUsed: number;
+  totalRAMUsed: number;
+  [key: string]: number;
+}
+
 export interface Keypair {
   name: string;
   public_key: string;
@@ -221,6 +232,11 @@ export class NovaClient {
   }
   async deleteKeypair(name: string): Promise<void> {
     await this.#call('DELETE', `os-keypairs/${encodeURIComponent(name)}`);
+  }
+
+  // limits — api-ref "Limits (limits)": the project's quota and what it uses
+  async getLimits(): Promise<AbsoluteLimits> {
+    return (await this.#json<{ limits: { absolute: AbsoluteLimits } }>('GET', 'limits')).limits.absolute;
   }
 
   // availability zones — api-ref "Availability zones (os-availability-zone)"
