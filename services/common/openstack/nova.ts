@@ -239,6 +239,19 @@ export class NovaClient {
     return (await this.#json<{ limits: { absolute: AbsoluteLimits } }>('GET', 'limits')).limits.absolute;
   }
 
+  /** Admin: PUT /os-quota-sets/{project} (instances, cores, ram, ...). */
+  async updateQuota(projectId: string, limits: Record<string, number>): Promise<Record<string, number>> {
+    return (
+      await this.#json<{ quota_set: Record<string, number> }>(
+        'PUT',
+        `os-quota-sets/${encodeURIComponent(projectId)}`,
+        {
+          json: { quota_set: limits },
+        },
+      )
+    ).quota_set;
+  }
+
   // availability zones — api-ref "Availability zones (os-availability-zone)"
   async listAvailabilityZones(detail = false): Promise<AvailabilityZone[]> {
     return (
