@@ -37,7 +37,7 @@ const VOLUMES = Number(process.env.BENCH_VOLUMES ?? 100);
 const PARALLEL = Number(process.env.BENCH_PARALLEL ?? 16);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 50);
 const ONLY = process.env.BENCH_ONLY;
-configureLogging({ level: 'warn' });
+configureLogging({ level: (process.env.BENCH_LOG as 'info' | undefined) ?? 'warn' });
 const print = (line: string) => process.stdout.write(`${line}\n`);
 const fast = { intervalMs: 20, maxIntervalMs: 200, timeoutMs: 600_000 };
 
