@@ -15,7 +15,8 @@ export function isoTime(value: Date | string | null | undefined): string | null 
   if (value === null || value === undefined) return null;
   const d = value instanceof Date ? value : new Date(value);
   if (Number.isNaN(d.getTime())) return null;
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  // toISOString always ends in ".sssZ"; slicing is cheaper than a regex on every timestamp of a page.
+  return `${d.toISOString().slice(0, -5)}Z`;
 }
 
 export function policyView(p: PolicyRow) {

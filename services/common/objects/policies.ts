@@ -73,6 +73,21 @@ export async function listPolicies(
   );
 }
 
+/**
+ * The change counter of a project's policies and their resources, bumped by
+ * database triggers in the same transaction as every change (migration
+ * 20261126000004); 0 before the first change.
+ */
+export async function policyListVersion(db: Knex, projectId: string): Promise<number> {
+  // Asked before every cached list page, so kept cheap on both sides: fixed SQL (no query
+  // building) as a named statement, which PostgreSQL parses and plans once per connection.
+  const result = await db
+    .raw('select version from policy_list_versions where project_id = ?', [projectId])
+    .options({ name: 'dragon_policy_list_version' });
+  const row = (result as { rows: Array<{ version: number | string }> }).rows[0];
+  return row ? Number(row.version) : 0;
+}
+
 export async function getPolicy(db: Knex, id: string, scope: string | null): Promise<PolicyRow> {
   const row = isUuid(id) ? await selectPolicies(db, scope).where('policies.id', id).first() : undefined;
   if (!row) throw new DragonError(404, `Policy ${id} could not be found.`);
