@@ -79,12 +79,12 @@ export async function listPolicies(
  * 20261126000004); 0 before the first change.
  */
 export async function policyListVersion(db: Knex, projectId: string): Promise<number> {
-  // Asked before every cached list page, so kept cheap on both sides: fixed SQL (no query
-  // building) as a named statement, which PostgreSQL parses and plans once per connection.
-  const result = await db
-    .raw('select version from policy_list_versions where project_id = ?', [projectId])
+  // Asked before every cached list page: a named statement, which PostgreSQL parses and plans
+  // once per connection (the SQL never changes), halves its cost on the database side.
+  const row = await db('policy_list_versions')
+    .where({ project_id: projectId })
+    .first('version')
     .options({ name: 'dragon_policy_list_version' });
-  const row = (result as { rows: Array<{ version: number | string }> }).rows[0];
   return row ? Number(row.version) : 0;
 }
 
