@@ -16,8 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCloud } from '../../services/cloudsim/cloud.js';
 import type { VolumeServiceApi } from '../../services/cloudsim/contracts.js';
 import type { SiteClients } from '../../services/engine/plugin-api.js';
+import { type FreshDragon, startFreshDragon } from '../support/fresh-dragon.js';
 import { type Body, type ProtectStack, startProtectStack } from '../support/protect-stack.js';
-import { type RecoveryDragon, startRecoveryDragon } from '../support/recovery-dragon.js';
 import { buildThreeTier, type ThreeTier } from '../support/three-tier.js';
 
 const SERVER = 'OS::Nova::Server';
@@ -25,7 +25,7 @@ const VOLUME = 'OS::Cinder::Volume';
 
 let stack: ProtectStack;
 let workload: ThreeTier;
-let backupDragon: RecoveryDragon | undefined;
+let backupDragon: FreshDragon | undefined;
 let container: string;
 const volumeHashes: Record<string, string> = {};
 
@@ -68,7 +68,7 @@ async function inventory(site: SiteClients) {
   };
 }
 
-const describeFailure = async (dragon: RecoveryDragon, executionId: string) => {
+const describeFailure = async (dragon: FreshDragon, executionId: string) => {
   const { body } = await dragon.call('GET', `/v1/executions/${executionId}`);
   return JSON.stringify(
     { error: body.execution.error, steps: body.execution.steps?.filter((s: Body) => s.status === 'failed') },
@@ -125,7 +125,7 @@ describe('the disaster: the primary site and its Dragon are gone', () => {
     stack.cloud.faults.RegionOne.outage = true;
     await expect(stack.primary.clients.nova.listServers()).rejects.toThrow();
     await stack.destroyDragon();
-    backupDragon = await startRecoveryDragon({ confPath: stack.confPath, token: stack.token });
+    backupDragon = await startFreshDragon({ confPath: stack.confPath, token: stack.token });
 
     const local = await backupDragon.call('GET', '/v1/checkpoints');
     expect(local.body.checkpoints).toEqual([]);
