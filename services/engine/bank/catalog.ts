@@ -3,6 +3,8 @@
  * metadata and manifests, no database), so a workload can be recovered even
  * when the Dragon that protected it is gone; and their removal.
  */
+
+import { mapLimited } from '../../common/concurrency.js';
 import type { SwiftClient } from '../../common/openstack/swift.js';
 import { type BankStatus, MANIFEST_OBJECT, type Manifest, META, metaKey } from './format.js';
 import { segmentContainerName } from './names.js';
@@ -96,20 +98,6 @@ async function summarise(
   if (missing.length > 0) summary.reason = `objects missing: ${missing.join(', ')}`;
   else summary.usable = true;
   return summary;
-}
-
-/** `fn` over `items`, at most `limit` at a time, results in order. */
-async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /**
