@@ -93,9 +93,15 @@ async function summarise(
     summary.reason = `status ${summary.status}${summary.statusReason ? `: ${summary.statusReason}` : ''}`;
     return summary;
   }
-  const present = new Set((await swift.listObjects(container)).map((o) => o.name));
+  // Swift lists a Static Large Object with its total size, so every object's size can be compared.
+  const present = new Map((await swift.listObjects(container)).map((o) => [o.name, o.bytes] as const));
   const missing = manifest.objects.map((o) => o.name).filter((n) => !present.has(n));
+  const wrongSize = manifest.objects.filter((o) => present.has(o.name) && present.get(o.name) !== o.size);
   if (missing.length > 0) summary.reason = `objects missing: ${missing.join(', ')}`;
+  else if (wrongSize.length > 0)
+    summary.reason = `objects do not match the manifest: ${wrongSize
+      .map((o) => `${o.name} (${present.get(o.name)} bytes, manifest ${o.size})`)
+      .join(', ')}`;
   else summary.usable = true;
   return summary;
 }
