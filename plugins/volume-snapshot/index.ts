@@ -330,6 +330,11 @@ async function* backupBytes(ctx: RecoverContext, record: BackupRecordFile): Asyn
       );
     const data = o.compression === 'zlib' ? raw.pipe(createInflate()) : raw;
     raw.on('error', (err) => data.destroy(err));
+    // A consumer that stops early (cancel, failure) destroys `data`; the bank's response must go too,
+    // or its connection stays open, paused, for ever.
+    data.on('close', () => {
+      if (!raw.destroyed) raw.destroy();
+    });
     let got = 0;
     for await (const chunk of data) {
       got += (chunk as Buffer).length;
