@@ -128,12 +128,14 @@ if (cloud && cloudsYaml && faultApi) {
     '  openstack server list',
     `  npx dragon protectable list --site ${primary}`,
     `  npx dragon policy create web-shop --backup-site ${backup}`,
-    '  npx dragon policy resource add web-shop --resource-id <shop-app id> --type OS::Nova::Server \\',
-    '      --action image-copy --with-dependencies',
+    ...Object.entries(demo?.servers ?? { app: '<server id>' }).map(
+      ([tier, id]) =>
+        `  npx dragon policy resource add web-shop --type OS::Nova::Server --action image-copy --with-dependencies --resource-id ${id}   # shop-${tier}`,
+    ),
     '  npx dragon policy protect web-shop --wait',
-    `  npx dragon-cloudsim site off ${primary}      # the disaster`,
-    `  npx dragon checkpoint list --source bank --site ${backup}`,
-    `  npx dragon recovery create <checkpoint id> --site ${backup} --wait`,
+    `  npx dragon-cloudsim site off ${primary}   # the disaster`,
+    `  OS_CLOUD=sim-backup npx dragon checkpoint list --source bank --site ${backup}`,
+    `  OS_CLOUD=sim-backup npx dragon recovery create <checkpoint id> --site ${backup} --stack-name web-shop --wait`,
     '  openstack --os-cloud sim-backup server list',
   );
 }

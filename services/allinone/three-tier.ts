@@ -3,7 +3,8 @@
  * server booted from the image with a floating IP, an app server with an
  * attached data volume, a db server with a volume of type `replicated`; one
  * network, subnet, router to `public`, security groups web/app/db.
- * Tests of protection and recovery reuse it.
+ * The quickstart creates it for the demo user (demo-workload.ts); tests of
+ * protection and recovery reuse it (test/support/three-tier.ts).
  */
 import type { Volume } from '../common/openstack/cinder.js';
 import type { FloatingIp, Network, Router, SecurityGroup, Subnet } from '../common/openstack/neutron.js';
