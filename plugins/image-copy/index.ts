@@ -7,7 +7,13 @@
  * older ones.)
  */
 import type { ActionPlugin, ProtectContext, RecoverContext } from '../../services/engine/plugin-api.js';
-import { recoverImage, type SavedImage, saveImageToBank } from '../_common/images.js';
+import {
+  planImage,
+  type RecoveredImage,
+  recoverImage,
+  type SavedImage,
+  saveImageToBank,
+} from '../_common/images.js';
 import { cloud } from '../_common/util.js';
 
 export interface ImageCopySaved {
@@ -59,16 +65,24 @@ async function protect(ctx: ProtectContext): Promise<ImageCopySaved> {
   };
 }
 
-async function recover(ctx: RecoverContext): Promise<{ image: string; created: boolean }> {
+async function recover(ctx: RecoverContext): Promise<RecoveredImage> {
   const saved = ctx.saved as Partial<ImageCopySaved>;
   const id = saved.image_id;
   if (!id) throw new Error('image-copy recovery needs the image_id its protect step saved');
   return recoverImage(ctx, saved.meta ?? `images/${id}.json`, saved.object ?? `images/${id}.img`);
 }
 
+async function plan(ctx: RecoverContext) {
+  const saved = ctx.saved as Partial<ImageCopySaved>;
+  const id = saved.image_id;
+  if (!id) throw new Error('image-copy recovery needs the image_id its protect step saved');
+  return planImage(ctx, saved.meta ?? `images/${id}.json`, saved.object ?? `images/${id}.img`);
+}
+
 const plugin: ActionPlugin = {
   protect,
   recover,
+  plan,
   // The copy lives in the checkpoint's container and goes with it; nothing at either site to remove.
   delete: async () => ({ deleted: [] }),
 };

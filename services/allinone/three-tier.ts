@@ -32,6 +32,8 @@ export interface ThreeTierOptions {
   /** Third octet of the 10.x.y.0/24 subnet. */
   octet?: number;
   flavor?: string;
+  /** GiB of the db server's volume (default 2). */
+  dbVolumeSize?: number;
 }
 
 const fast = { intervalMs: 20, maxIntervalMs: 100, timeoutMs: 20_000 };
@@ -117,7 +119,11 @@ export async function buildThreeTier(clients: SiteClients, opts: ThreeTierOption
   for (const s of [webS, appS, dbS]) await nova.waitForServer(s.id, 'ACTIVE', fast);
 
   const data = await cinder.createVolume({ name: `${prefix}-data`, size: 1 });
-  const dbVol = await cinder.createVolume({ name: `${prefix}-db`, size: 2, volume_type: 'replicated' });
+  const dbVol = await cinder.createVolume({
+    name: `${prefix}-db`,
+    size: opts.dbVolumeSize ?? 2,
+    volume_type: 'replicated',
+  });
   for (const v of [data, dbVol]) await cinder.waitForVolume(v.id, ['available'], fast);
   await nova.attachVolume(appS.id, data.id, { device: '/dev/vdb' });
   await nova.attachVolume(dbS.id, dbVol.id, { device: '/dev/vdb' });

@@ -811,6 +811,17 @@ function createCinder(site: SiteContext, opts: CinderOptions): VolumeServiceApi 
           save();
           return res.status(202).end();
         }
+        case 'os-unmanage': {
+          // Cinder forgets the volume; the backend keeps its bytes (a taken-over replica stays a replica).
+          requireAdmin(c, 'volume_extension:volume_unmanage');
+          if (v.status !== 'available' && v.status !== 'error')
+            throw badRequest(
+              `Invalid volume: Volume ${v.id} status must be available or error, but current status is: ${v.status}.`,
+            );
+          delete db.volumes[v.id];
+          save();
+          return res.status(202).end();
+        }
         case 'os-force_detach': {
           requireAdmin(c, 'volume_extension:volume_admin_actions:force_detach');
           v.attachments = args.attachment_id ? v.attachments.filter((a) => a.id !== args.attachment_id) : [];

@@ -18,6 +18,7 @@ export const HOOK_OF_KIND: Record<string, 'protect' | 'recover' | 'delete' | 've
   recover: 'recover',
   delete_checkpoint: 'delete',
   verify: 'verify',
+  recovery_delete: 'delete',
 };
 
 export interface ExecutorSettings {

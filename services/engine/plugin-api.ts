@@ -129,6 +129,45 @@ export interface RecoverContext extends StepContext {
   checkpointId: string;
   /** What this resource's protect step returned. */
   saved: Record<string, unknown>;
+  /**
+   * Where the restored resource should land at the target site, from the
+   * recovery's mapping: `volume_type`, `availability_zone` (volumes). A
+   * plugin falls back to what it saved when a key is absent (optional so
+   * that protect→recover tests of a plugin can leave it out).
+   */
+  target?: Record<string, string>;
+}
+
+/**
+ * What a recover step returns, besides the values the template needs
+ * (`image` for a server, `volume_id` for a volume): `created` lists what it
+ * made at the target site, so a failed recovery can be rolled back and a
+ * drill torn down by the engine; `data_sha256` is the SHA-256 of the bytes
+ * written into a restored volume, which a drill compares with the volume.
+ */
+export interface RecoverResult {
+  image?: string;
+  volume_id?: string;
+  created?: CreatedResource[];
+  data_sha256?: string;
+  [key: string]: unknown;
+}
+
+export interface CreatedResource {
+  type: 'OS::Glance::Image' | 'OS::Cinder::Volume' | 'OS::Nova::KeyPair';
+  id: string;
+  /** How to undo it: `delete` (default), or `unmanage` for a volume that belongs to the storage (a replica). */
+  undo?: 'delete' | 'unmanage';
+}
+
+/** A plugin's answer to a dry run: what its recover would do, and anything that would stop it. */
+export interface RecoverPlan {
+  /** One line for people, e.g. "Glance image from bank object images/x.img (12 MiB)". */
+  summary: string;
+  /** Bytes it would read from the bank. */
+  bytes?: number;
+  problems?: Array<{ kind: string; subject?: string; message: string }>;
+  warnings?: string[];
 }
 
 /** Delete (after a checkpoint is removed) and verify steps read the bank and may touch both sites. */
@@ -145,6 +184,8 @@ export type Hook = (ctx: StepContext) => Promise<unknown>;
 export interface ActionPlugin {
   protect?: (ctx: ProtectContext) => Promise<unknown>;
   recover?: (ctx: RecoverContext) => Promise<unknown>;
+  /** Dry run of recover: reads the bank and the target site, creates nothing. */
+  plan?: (ctx: RecoverContext) => Promise<RecoverPlan>;
   delete?: (ctx: CheckpointContext) => Promise<unknown>;
   verify?: (ctx: CheckpointContext) => Promise<unknown>;
 }

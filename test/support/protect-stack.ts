@@ -44,6 +44,8 @@ export interface ProtectStack {
   waitExecution(id: string, timeoutMs?: number): Promise<Body>;
   /** A policy named `name` with the given resources, through the API. */
   policy(name: string, resources: Array<Record<string, unknown>>): Promise<string>;
+  /** The disaster: this Dragon's API and engine stop and its database is dropped (close() then skips them). */
+  destroyDragon(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -105,6 +107,16 @@ export async function startProtectStack(
     return id;
   };
 
+  let dragonGone = false;
+  const destroyDragon = async () => {
+    if (dragonGone) return;
+    dragonGone = true;
+    await api.stop();
+    await engine?.stop();
+    await transport.close();
+    await db.destroy();
+    await testDb.drop();
+  };
   return {
     cloud,
     conf,
@@ -120,12 +132,9 @@ export async function startProtectStack(
     call,
     waitExecution,
     policy,
+    destroyDragon,
     async close() {
-      await api.stop();
-      await engine?.stop();
-      await transport.close();
-      await db.destroy();
-      await testDb.drop();
+      await destroyDragon();
       await primary.close();
       await backup.close();
       await cloud.close();

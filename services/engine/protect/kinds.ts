@@ -125,6 +125,30 @@ export function bankReadAcl(readers: string[] | null | undefined): string | unde
   return entries.length > 0 ? entries.join(',') : undefined;
 }
 
+/**
+ * The public keys of the servers' key pairs, by name: recovery creates a key
+ * pair the backup site lacks from it (Nova never gives private keys out, and
+ * the public key is all a server needs). A key pair that cannot be read is
+ * left out; recovery then asks for a mapping.
+ */
+async function recordKeyPairs(
+  primary: OpenSiteClients | ProtectContext['primary'],
+  servers: Array<{ key_name: string | null }>,
+  log: { warn(o: object, m: string): void },
+): Promise<Record<string, string>> {
+  const names = [...new Set(servers.map((s) => s.key_name).filter((n): n is string => Boolean(n)))].sort();
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    try {
+      const kp = await primary.nova.getKeypair(name);
+      if (kp.public_key) out[name] = kp.public_key;
+    } catch (err) {
+      log.warn({ key_name: name, err: (err as Error).message }, 'key pair not recorded');
+    }
+  }
+  return out;
+}
+
 function builtin(name: string, description: string, impl: ActionPlugin): LoadedPlugin {
   return {
     manifest: {
@@ -415,10 +439,18 @@ export function protectionKinds(deps: Deps): {
           ctx.primary,
         );
         ctx.progress(50);
+        const keyPairs = await recordKeyPairs(ctx.primary, Object.values(template.servers), ctx.log);
         // The template must be usable where it will be used: validated by the backup site's Heat now.
         await validateWorkloadTemplate(template, ctx.backup);
         await ctx.bank.put(TEMPLATE_OBJECT, template.template, { contentType: 'application/x-yaml' });
-        return { object: TEMPLATE_OBJECT, parameters: template.parameters, graph: template.graph };
+        return {
+          object: TEMPLATE_OBJECT,
+          parameters: template.parameters,
+          graph: template.graph,
+          servers: template.servers,
+          volumes: template.volumes,
+          key_pairs: keyPairs,
+        };
       },
     }),
     builtin(MANIFEST_ACTION, 'Writes manifest.json, last: the checkpoint becomes usable.', {
@@ -430,6 +462,9 @@ export function protectionKinds(deps: Deps): {
           object: string;
           parameters: Record<string, unknown>;
           graph: unknown[];
+          servers?: Record<string, unknown>;
+          volumes?: Record<string, unknown>;
+          key_pairs?: Record<string, string>;
         };
         const resources = await db('policy_resources')
           .where({ policy_id: c.policy.id })
@@ -474,7 +509,13 @@ export function protectionKinds(deps: Deps): {
           },
           graph: template.graph,
           steps,
-          template: { object: template.object, parameters: template.parameters },
+          template: {
+            object: template.object,
+            parameters: template.parameters,
+            servers: template.servers ?? {},
+            volumes: template.volumes ?? {},
+            key_pairs: template.key_pairs ?? {},
+          },
         });
         return {
           total_size: manifest.total_size,

@@ -57,8 +57,9 @@ describe('image-copy', () => {
     expect(ctx.rec.progress.at(-1)?.detail?.bytes_done).toBe(bank.stat(`images/${image.id}.img`)?.size);
 
     const rctx = recoverContext(backup, bank, { id: serverId, type: SERVER }, saved);
-    const out = (await imageCopy.recover!(rctx)) as { image: string; created: boolean };
-    expect(out.created).toBe(true);
+    const out = (await imageCopy.recover!(rctx)) as { image: string; reused: boolean; created: unknown[] };
+    expect(out.reused).toBe(false);
+    expect(out.created).toEqual([{ type: 'OS::Glance::Image', id: out.image }]);
     const recovered = await backup.glance.getImage(out.image);
     expect(recovered).toMatchObject({ status: 'active', name: 'app-image', purpose: 'dr-test' });
     expect(await imageSha256(backup, out.image)).toBe(image.sha256);
@@ -66,11 +67,8 @@ describe('image-copy', () => {
     // A second recovery finds the same bytes already at the backup site and reuses them.
     const again = (await imageCopy.recover!(
       recoverContext(backup, bank, { id: serverId, type: SERVER }, saved),
-    )) as {
-      image: string;
-      created: boolean;
-    };
-    expect(again).toEqual({ image: out.image, created: false });
+    )) as { image: string; reused: boolean };
+    expect(again).toEqual({ image: out.image, reused: true, created: [] });
   });
 
   it('copies an image once per checkpoint when two servers boot from it', async () => {
@@ -100,7 +98,7 @@ describe('image-copy', () => {
     );
     const before = (await backup.glance.listImages()).length;
     const out = await imageCopy.recover!(recoverContext(backup, bank, { id: serverId, type: SERVER }, saved));
-    expect(out).toEqual({ image: cirrosAtBackup.id, created: false });
+    expect(out).toEqual({ image: cirrosAtBackup.id, reused: true, created: [] });
     expect((await backup.glance.listImages()).length).toBe(before);
   });
 
@@ -145,13 +143,10 @@ describe('server-snapshot', () => {
 
     const out = (await serverSnapshot.recover!(
       recoverContext(backup, bank, { id: serverId, type: SERVER }, saved),
-    )) as {
-      image: string;
-      created: boolean;
-    };
+    )) as { image: string; reused: boolean };
     const recovered = await backup.glance.getImage(out.image);
     expect(recovered.status).toBe('active');
-    expect(out.created).toBe(true);
+    expect(out.reused).toBe(false);
     expect(recovered.image_type).toBe('snapshot');
     expect(await imageSha256(backup, out.image)).toBe(dbImage.sha256);
   });
