@@ -150,6 +150,15 @@ async function openstack(cloud: string, argv: string[]): Promise<Json | undefine
   return json('openstack', ['--os-cloud', cloud, ...argv]);
 }
 
+/** Each server's fixed IP on the shop network (the first address `openstack server list` shows). */
+function fixedAddresses(servers: Json[]): Record<string, string | undefined> {
+  return Object.fromEntries(
+    servers
+      .map((s) => [s.Name as string, JSON.stringify(s.Networks).match(/\d+\.\d+\.\d+\.\d+/)?.[0]] as const)
+      .sort(([a], [b]) => a.localeCompare(b)),
+  );
+}
+
 const steps: Array<{ name: string; ms: number }> = [];
 
 async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
@@ -259,15 +268,19 @@ async function demo(dragonProcess: ReturnType<typeof startDragon>): Promise<void
     },
   );
 
-  await step(`look at the workload: openstack server list at ${primary}`, async () => {
-    const servers = await openstack('sim-primary', ['server', 'list']);
-    if (!servers) return;
-    const seen = servers.map((s: Json) => `${s.Name} ${s.Status}`).sort();
-    expect(
-      JSON.stringify(seen) === JSON.stringify(['shop-app ACTIVE', 'shop-db ACTIVE', 'shop-web ACTIVE']),
-      `expected shop-web, shop-app and shop-db ACTIVE, got ${seen.join(', ')}`,
-    );
-  });
+  const primaryAddresses = await step(
+    `look at the workload: openstack server list at ${primary}`,
+    async () => {
+      const servers = await openstack('sim-primary', ['server', 'list']);
+      if (!servers) return undefined;
+      const seen = servers.map((s: Json) => `${s.Name} ${s.Status}`).sort();
+      expect(
+        JSON.stringify(seen) === JSON.stringify(['shop-app ACTIVE', 'shop-db ACTIVE', 'shop-web ACTIVE']),
+        `expected shop-web, shop-app and shop-db ACTIVE, got ${seen.join(', ')}`,
+      );
+      return fixedAddresses(servers);
+    },
+  );
 
   const ids = await step('dragon protectable list', async () => {
     const rows = await dragon('sim-primary', ['protectable', 'list', '--site', primary]);
@@ -399,6 +412,13 @@ async function demo(dragonProcess: ReturnType<typeof startDragon>): Promise<void
       JSON.stringify(seen) === JSON.stringify(['shop-app ACTIVE', 'shop-db ACTIVE', 'shop-web ACTIVE']),
       `expected shop-web, shop-app and shop-db ACTIVE at ${backup}, got ${seen.join(', ')}`,
     );
+    if (primaryAddresses) {
+      const now = fixedAddresses(servers);
+      expect(
+        JSON.stringify(now) === JSON.stringify(primaryAddresses),
+        `fixed IPs at ${backup} ${JSON.stringify(now)}, at ${primary} they were ${JSON.stringify(primaryAddresses)}`,
+      );
+    }
     const web = servers.find((s: Json) => s.Name === 'shop-web');
     expect(
       JSON.stringify(web.Networks).match(/\d+\.\d+\.\d+\.\d+/g)?.length === 2,
