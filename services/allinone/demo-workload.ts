@@ -99,7 +99,8 @@ export async function ensureDemoWorkload(
   const { clients, close } = demoClients(cloud, region);
   try {
     if ((await clients.nova.listServers({ name: `^${DEMO_PREFIX}-web$` })).length) return { created: false };
-    const shop = await buildThreeTier(clients, { prefix: DEMO_PREFIX });
+    // 1 GB volumes: the demo's protect, recovery and drill checks read every byte of them.
+    const shop = await buildThreeTier(clients, { prefix: DEMO_PREFIX, dbVolumeSize: 1 });
     const written: DemoWorkload['written'] = {};
     for (const [kind, volume] of [
       ['data', shop.volumes.data],

@@ -33,5 +33,5 @@ describe('npm run demo', () => {
     const failure = output.slice(output.indexOf('DEMO FAILED'));
     expect(code, output.includes('DEMO FAILED') ? failure : output.slice(-6000)).toBe(0);
     expect(output).toMatch(/^demo: all \d+ steps passed/m);
-  }, 600_000);
+  }, 900_000);
 });
