@@ -17,7 +17,15 @@ export function isoTime(value: Date | string | null | undefined): string | null 
   if (value === null || value === undefined) return null;
   const d = value instanceof Date ? value : new Date(value);
   if (Number.isNaN(d.getTime())) return null;
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const year = d.getUTCFullYear();
+  // Built from the fields: a page of 100 policies formats 200 or more times, and this is
+  // several times cheaper than toISOString. Years outside 1000–9999 take toISOString's form.
+  if (year < 1000 || year > 9999) return `${d.toISOString().slice(0, -5)}Z`;
+  return `${year}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())}T${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}Z`;
+}
+
+function two(n: number): string {
+  return n < 10 ? `0${n}` : `${n}`;
 }
 
 export function policyView(p: PolicyRow) {

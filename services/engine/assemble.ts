@@ -33,14 +33,17 @@ export function assembleEngine(
     host: overrides.host ?? engineSettingsFrom(conf).host,
   });
   // The plan step asks the loaded plugins for their recover plans: known once the engine has started.
-  const recovery = recoveryKinds({ conf, db, plugins: () => engine.plugins });
-  const engine = new Engine(
+  const settings = { ...engineSettingsFrom(conf), ...overrides };
+  const recovery = recoveryKinds({
+    conf,
     db,
-    transport,
-    { ...engineSettingsFrom(conf), ...overrides },
-    { ...protection.kinds, ...recovery.kinds },
-    [...protection.builtins, ...recovery.builtins],
-  );
+    plugins: () => engine.plugins,
+    planConcurrency: settings.maxParallelSteps,
+  });
+  const engine = new Engine(db, transport, settings, { ...protection.kinds, ...recovery.kinds }, [
+    ...protection.builtins,
+    ...recovery.builtins,
+  ]);
   const scheduler = new Scheduler(
     db,
     transport,

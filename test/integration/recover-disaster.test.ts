@@ -16,8 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCloud } from '../../services/cloudsim/cloud.js';
 import type { VolumeServiceApi } from '../../services/cloudsim/contracts.js';
 import type { SiteClients } from '../../services/engine/plugin-api.js';
+import { type FreshDragon, startFreshDragon } from '../support/fresh-dragon.js';
 import { type Body, type ProtectStack, startProtectStack } from '../support/protect-stack.js';
-import { type RecoveryDragon, startRecoveryDragon } from '../support/recovery-dragon.js';
 import { buildThreeTier, type ThreeTier } from '../support/three-tier.js';
 
 const SERVER = 'OS::Nova::Server';
@@ -25,7 +25,7 @@ const VOLUME = 'OS::Cinder::Volume';
 
 let stack: ProtectStack;
 let workload: ThreeTier;
-let backupDragon: RecoveryDragon | undefined;
+let backupDragon: FreshDragon | undefined;
 let container: string;
 const volumeHashes: Record<string, string> = {};
 
@@ -68,7 +68,7 @@ async function inventory(site: SiteClients) {
   };
 }
 
-const describeFailure = async (dragon: RecoveryDragon, executionId: string) => {
+const describeFailure = async (dragon: FreshDragon, executionId: string) => {
   const { body } = await dragon.call('GET', `/v1/executions/${executionId}`);
   return JSON.stringify(
     { error: body.execution.error, steps: body.execution.steps?.filter((s: Body) => s.status === 'failed') },
@@ -125,7 +125,7 @@ describe('the disaster: the primary site and its Dragon are gone', () => {
     stack.cloud.faults.RegionOne.outage = true;
     await expect(stack.primary.clients.nova.listServers()).rejects.toThrow();
     await stack.destroyDragon();
-    backupDragon = await startRecoveryDragon({ confPath: stack.confPath, token: stack.token });
+    backupDragon = await startFreshDragon({ confPath: stack.confPath, token: stack.token });
 
     const local = await backupDragon.call('GET', '/v1/checkpoints');
     expect(local.body.checkpoints).toEqual([]);
@@ -219,6 +219,12 @@ describe('what must hold around a recovery', () => {
     expect(await inventory(stack.backup.clients)).toEqual(before);
 
     await swift.putObject(container, victim, original.subarray(0, original.length - 7));
+    const truncated = (await dragon.call('GET', '/v1/checkpoints?source=bank&site=RegionTwo')).body
+      .checkpoints;
+    expect(truncated.find((c: Body) => c.container === container)).toMatchObject({
+      usable: false,
+      reason: expect.stringContaining(victim),
+    });
     res = await recover();
     execution = await dragon.waitExecution(res.body.execution_id);
     expect(execution.status).toBe('failed');
@@ -280,6 +286,43 @@ describe('what must hold around a recovery', () => {
     }
     expect(await inventory(stack.backup.clients)).toEqual(before);
   }, 400_000);
+
+  it('keeps what it made when told to, and DELETE removes it; a cancelled recovery removes it at once', async () => {
+    const dragon = backupDragon!;
+    const before = await inventory(stack.backup.clients);
+    stack.cloud.faults.RegionTwo.set('compute', { errorRate: 1, methods: ['POST'] });
+    let kept: Body;
+    try {
+      const res = await recover({ stack_name: 'kept', on_failure: 'keep' });
+      kept = await dragon.waitRecovery(res.body.recovery.id, 300_000);
+    } finally {
+      stack.cloud.faults.RegionTwo.set('compute', undefined);
+    }
+    expect(kept.status).toBe('error');
+    expect(kept.result.rolled_back).toBe(false);
+    const keptTypes = kept.result.kept.map((k: Body) => k.type);
+    expect(keptTypes).toContain('OS::Heat::Stack');
+    expect(keptTypes).toContain('OS::Cinder::Volume');
+    expect(await inventory(stack.backup.clients)).not.toEqual(before);
+    const del = await dragon.call('DELETE', `/v1/recoveries/${kept.id}`);
+    expect(del.status).toBe(202);
+    expect((await dragon.waitExecution(del.body.execution_id, 300_000)).status).toBe('succeeded');
+    expect(await inventory(stack.backup.clients)).toEqual(before);
+
+    const started = await recover({ stack_name: 'cancelled' });
+    // Cancelled while the volumes are being restored.
+    for (let i = 0; i < 200; i++) {
+      const { body } = await dragon.call('GET', `/v1/executions/${started.body.execution_id}`);
+      if (body.execution.steps.some((s: Body) => s.name.startsWith('volume-') && s.status === 'running'))
+        break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const cancel = await dragon.call('POST', `/v1/recoveries/${started.body.recovery.id}/cancel`);
+    expect(cancel.status).toBe(202);
+    const cancelled = await dragon.waitRecovery(started.body.recovery.id, 300_000);
+    expect(cancelled.status).toBe('cancelled');
+    expect(await inventory(stack.backup.clients)).toEqual(before);
+  }, 600_000);
 
   it('a drill proves the checkpoint in isolated networks and its teardown leaves the site as it was', async () => {
     const dragon = backupDragon!;

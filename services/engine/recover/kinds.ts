@@ -8,6 +8,7 @@
 import type { Knex } from 'knex';
 import { parse } from 'yaml';
 import { keystoneAuthtokenOpts } from '../../api/auth/opts.js';
+import { mapLimited } from '../../common/concurrency.js';
 import type { Config } from '../../common/config/index.js';
 import type { Logger } from '../../common/log.js';
 import {
@@ -52,6 +53,8 @@ interface Deps {
   db: Knex;
   /** The engine's loaded plugins (for their `plan` hooks in a dry run); read when a plan runs. */
   plugins: () => Map<string, LoadedPlugin>;
+  /** How many plugin plans run at once (the engine's max_parallel_steps). */
+  planConcurrency?: number;
 }
 
 /** The plan step's result: the plan, with each plugin's own plan per step. */
@@ -378,8 +381,8 @@ export function recoveryKinds(deps: Deps): {
           plan.create_key_pairs = plan.create_key_pairs.filter((k) => !pre.existingKeyPairs.includes(k));
           // Each plugin says what its recover would do (and what would stop it).
           const plugins = deps.plugins();
-          const steps = [];
-          for (const step of plan.steps) {
+          // Side by side, as wide as the engine runs steps: each plan waits on the site and the bank.
+          const steps = await mapLimited(plan.steps, deps.planConcurrency ?? 1, async (step) => {
             const plugin = plugins.get(step.action);
             const resource = (
               manifest.policy.resources as Array<{ resource_id: string; options?: Record<string, unknown> }>
@@ -412,8 +415,8 @@ export function recoveryKinds(deps: Deps): {
                 });
               }
             } else detail = { summary: `${step.action} recover` };
-            steps.push({ ...step, ...detail });
-          }
+            return { ...step, ...detail };
+          });
           const stored: StoredPlan = {
             ...plan,
             steps,

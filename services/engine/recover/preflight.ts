@@ -4,6 +4,7 @@
  * and that the bank still holds every object of the manifest at its size.
  * A dry run reports these; a recovery refuses to start while any remains.
  */
+import { mapLimited } from '../../common/concurrency.js';
 import type { Manifest } from '../bank/index.js';
 import type { SiteClients } from '../plugin-api.js';
 import type { ManifestServer, ParameterValue, Problem, RecoveryMapping, RecoveryPlan } from './plan.js';
@@ -63,6 +64,21 @@ export async function preflight(input: PreflightInput): Promise<PreflightResult>
     site.nova.listKeypairs().catch(() => undefined),
   ]);
   const existingKeyPairs: string[] = [];
+  // Images the template names rather than recovers (mapped, or not copied by the policy): looked up together.
+  const imageNames = [
+    ...new Set(
+      Object.values(servers)
+        .map((s) => str(params[`${s.name}_image`]))
+        .filter((x): x is string => !!x),
+    ),
+  ];
+  const found = await mapLimited(imageNames, 8, async (image) =>
+    Boolean(
+      (await site.glance.findImage(image).catch(() => undefined)) ??
+        (await site.glance.listImages({ name: image }).catch(() => []))[0],
+    ),
+  );
+  const images = new Map(imageNames.map((n, i) => [n, found[i]]));
   let cores = 0;
   let ram = 0;
   for (const [id, s] of Object.entries(servers)) {
@@ -98,10 +114,7 @@ export async function preflight(input: PreflightInput): Promise<PreflightResult>
     }
     const image = str(params[`${s.name}_image`]);
     if (image) {
-      const found =
-        (await site.glance.findImage(image).catch(() => undefined)) ??
-        (await site.glance.listImages({ name: image }).catch(() => []))[0];
-      if (!found)
+      if (!images.get(image))
         problems.push({
           kind: 'image',
           subject: id,

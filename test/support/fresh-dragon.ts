@@ -17,7 +17,7 @@ import { type AssembledEngine, assembleEngine } from '../../services/engine/asse
 import { createTestDatabase, type TestDatabase } from './pg.js';
 import type { Body } from './protect-stack.js';
 
-export interface RecoveryDragon {
+export interface FreshDragon {
   db: Knex;
   api: RunningApi;
   engine: AssembledEngine;
@@ -28,11 +28,11 @@ export interface RecoveryDragon {
   close(): Promise<void>;
 }
 
-export async function startRecoveryDragon(opts: {
+export async function startFreshDragon(opts: {
   confPath: string;
   token: string;
   maxParallelSteps?: number;
-}): Promise<RecoveryDragon> {
+}): Promise<FreshDragon> {
   const testDb: TestDatabase = await createTestDatabase();
   const state = mkdtempSync(join(tmpdir(), 'dragon-recovery-'));
   const conf = loadDragonConfig({
