@@ -7,6 +7,7 @@
  */
 import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
+import { join } from 'node:path';
 
 export const GiB = 1024 ** 3;
 const BLOCK = 1 << 20;
@@ -19,6 +20,26 @@ function isZero(buf: Buffer, len: number): boolean {
 /** Opens for writing without replacing the inode (keeps hard links). */
 async function openInPlace(path: string): Promise<FileHandle> {
   return open(path, constants.O_RDWR | constants.O_CREAT);
+}
+
+/** The backing file of a volume, under the site's data directory (`<dataDir>/<region>`). */
+export function volumeFile(siteDataDir: string, volumeId: string): string {
+  return join(siteDataDir, 'cinder', 'volumes', `volume-${volumeId}`);
+}
+
+/**
+ * Writes `bytes` at `offset` into a volume's backing file, in place: what a
+ * guest writing onto its attached disk would leave there. The simulator runs
+ * no guest OS, so the quickstart puts its demo application's data on the
+ * volumes this way.
+ */
+export async function writeVolumeBytes(path: string, bytes: Buffer, offset = 0): Promise<void> {
+  const fh = await open(path, constants.O_RDWR);
+  try {
+    await fh.write(bytes, 0, bytes.length, offset);
+  } finally {
+    await fh.close();
+  }
 }
 
 /** A sparse file of `bytes` (all zeros, no blocks allocated). */

@@ -26,7 +26,7 @@ import {
   restoreBackup,
   writeBackup,
 } from './cinder-backup.js';
-import { createSparse, GiB, resize, sparseCopy } from './cinder-data.js';
+import { createSparse, GiB, resize, sparseCopy, volumeFile } from './cinder-data.js';
 import {
   backupView,
   type CinderBackup,
@@ -166,7 +166,7 @@ function createCinder(site: SiteContext, opts: CinderOptions): VolumeServiceApi 
   const db = state.data;
   recoverAfterRestart(db);
   const save = () => state.save();
-  const volPath = (id: string) => join(volDir, `volume-${id}`);
+  const volPath = (id: string) => volumeFile(site.dataDir, id);
   const snapPath = (id: string) => join(snapDir, `snapshot-${id}`);
   const replicaPath = (id: string) => join(replicaDir, `volume-${id}`);
 

@@ -116,5 +116,16 @@ export const cloudsimOpts = defineGroup(
       },
     ),
     data_dir: str('', 'Where the simulator keeps its data; empty means state_path/cloudsim.'),
+    admin_port: int(
+      0,
+      'Port of the fault-injection endpoint (dragon-cloudsim site off|on); 0 means any free port. ' +
+        'Its URL is written to state_path/cloudsim.json.',
+      { min: 0, max: 65535 },
+    ),
+    demo_workload: bool(
+      true,
+      'On the first start, create the three-tier demo workload (servers shop-web, shop-app, shop-db) ' +
+        'at the primary site in the demo project; recorded in state_path/demo-workload.json.',
+    ),
   },
 );
