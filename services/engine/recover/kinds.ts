@@ -72,7 +72,7 @@ interface RecoveryContext {
   shared: { plan?: StoredPlan };
 }
 
-const STACK_WAIT = { intervalMs: 500, maxIntervalMs: 5000, timeoutMs: 2 * 3600_000 };
+const STACK_WAIT = { intervalMs: 500, maxIntervalMs: 2000, timeoutMs: 2 * 3600_000 };
 
 async function loadRecovery(db: Knex, row: ExecutionRow): Promise<RecoveryRow> {
   const rec = (await db('recoveries').where({ id: row.params.recovery_id }).first()) as
