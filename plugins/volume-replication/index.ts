@@ -123,47 +123,28 @@ async function plan(ctx: RecoverContext): Promise<RecoverPlan> {
   const saved = ctx.saved as unknown as VolumeReplicationSaved;
   const host = (ctx.options.backup_host as string | undefined) ?? saved.host;
   const summary = `take over replica ${saved.source_name} of volume ${saved.volume_id} at ${ctx.backup.name} (Cinder manage-existing)`;
+  const refused = (message: string): RecoverPlan => ({
+    summary,
+    bytes: 0,
+    problems: [{ kind: 'replica', subject: saved.volume_id, message }],
+  });
   if (!host)
-    return {
-      summary,
-      bytes: 0,
-      problems: [
-        {
-          kind: 'replica',
-          subject: saved.volume_id,
-          message: `no Cinder host known for the replica ${saved.source_name}; set the action option backup_host (host@backend#pool)`,
-        },
-      ],
-    };
+    return refused(
+      `no Cinder host known for the replica ${saved.source_name}; set the action option backup_host (host@backend#pool)`,
+    );
   try {
     const found = await ctx.backup.cinder.listManageableVolumes(host);
     const replica = found.find((m) =>
       Object.values(m.reference).some((r) => r === saved.source_name || r.endsWith(`/${saved.source_name}`)),
     );
     if (!replica)
-      return {
-        summary,
-        bytes: 0,
-        problems: [
-          {
-            kind: 'replica',
-            subject: saved.volume_id,
-            message: `replica ${saved.source_name} of volume ${saved.volume_id} is not visible at ${ctx.backup.name} (host ${host})`,
-          },
-        ],
-      };
+      return refused(
+        `replica ${saved.source_name} of volume ${saved.volume_id} is not visible at ${ctx.backup.name} (host ${host})`,
+      );
     if (!replica.safe_to_manage)
-      return {
-        summary,
-        bytes: 0,
-        problems: [
-          {
-            kind: 'replica',
-            subject: saved.volume_id,
-            message: `replica ${saved.source_name} cannot be taken over: ${replica.reason_not_safe ?? 'not safe to manage'}`,
-          },
-        ],
-      };
+      return refused(
+        `replica ${saved.source_name} cannot be taken over: ${replica.reason_not_safe ?? 'not safe to manage'}`,
+      );
     return { summary, bytes: 0 };
   } catch (err) {
     if ((err as { status?: unknown }).status === 403)

@@ -14,8 +14,8 @@ import { openDatabase } from '../../services/common/db/connection.js';
 import { syncSchema } from '../../services/common/db/migrate.js';
 import { InProcessTransport } from '../../services/common/rpc/inprocess.js';
 import { type AssembledEngine, assembleEngine } from '../../services/engine/assemble.js';
+import { apiCaller, type Body } from './api-caller.js';
 import { createTestDatabase, type TestDatabase } from './pg.js';
-import type { Body } from './protect-stack.js';
 
 export interface FreshDragon {
   db: Knex;
@@ -50,24 +50,7 @@ export async function startFreshDragon(opts: {
   });
   await engine.start();
   const api = await runApi(conf, db, transport, { listen: { host: '127.0.0.1', port: 0 } });
-  const call = async (method: string, path: string, body?: unknown) => {
-    const r = await fetch(`${api.url}${path}`, {
-      method,
-      headers: { 'x-auth-token': opts.token, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await r.text();
-    return { status: r.status, body: text ? JSON.parse(text) : null };
-  };
-  const waitExecution = async (id: string, timeoutMs = 240_000) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const { body } = await call('GET', `/v1/executions/${id}`);
-      if (['succeeded', 'failed', 'cancelled'].includes(body.execution.status)) return body.execution;
-      if (Date.now() > deadline) throw new Error(`execution ${id} still ${body.execution.status}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
+  const { call, waitExecution } = apiCaller(api.url, opts.token);
   return {
     db,
     api,
