@@ -28,7 +28,8 @@ import type { ExecutionKindHooks, PreparedRun } from '../executor.js';
 import type { ActionPlugin, CheckpointContext, ProtectContext } from '../plugin-api.js';
 import type { LoadedPlugin } from '../plugins/loader.js';
 import { type OpenSiteClients, siteClientsFor } from '../sites.js';
-import type { ExecutionRow } from '../store.js';
+import type { ExecutionRow, StepRow } from '../store.js';
+import { narrowProtectGraph } from './graph.js';
 import { pauseServers, unpauseServers } from './pause.js';
 import { buildWorkloadTemplate, validateWorkloadTemplate } from './template/index.js';
 
@@ -210,10 +211,20 @@ export function protectionKinds(deps: Deps): {
           policy,
         };
         const prepared: PreparedRun = { context, close: sites.close };
+        const steps = (await db('execution_steps').where({ execution_id: row.id })) as StepRow[];
+        try {
+          // A server step waits only for the volume steps of the volumes it uses (the plan made it wait for all).
+          prepared.narrowDependencies = await narrowProtectGraph(steps, sites.primary!);
+        } catch (err) {
+          log.warn(
+            { err: (err as Error).message },
+            'could not list the volumes at the primary; every server step waits for every volume step',
+          );
+        }
         if (row.params.consistency === 'paused') {
           // Unpause as soon as every resource step is past its point-in-time capture.
           const waiting = new Set(
-            (await db('execution_steps').where({ execution_id: row.id }))
+            steps
               .filter(
                 (s: { name: string; status: string }) =>
                   !s.name.startsWith('zz-') && s.status !== 'succeeded',

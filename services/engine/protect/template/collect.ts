@@ -102,7 +102,7 @@ function isRootDevice(device: string): boolean {
  * resources otherwise waits for hundreds of round trips one after the other
  * (seconds behind a slow API), while the plugins' steps run in parallel.
  */
-const READ_CONCURRENCY = 8;
+const READ_CONCURRENCY = 16;
 
 /** `fn` over `items`, at most `limit` at once; the results in the items' order. */
 async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -133,6 +133,17 @@ export async function collectWorkload(
   if (unknown.length > 0)
     throw new Error(`the template builder cannot capture resource type ${unknown[0].resource_type}`);
 
+  // The policy's own volumes are read while the servers are: only the volumes attached to a server
+  // but not in the policy have to wait for the servers' attachments.
+  const readVolumes = (ids: string[]) =>
+    mapLimit(ids, READ_CONCURRENCY, async (id) => ({
+      volume: await cinder.getVolume(id),
+      inPolicy: policyVolumeIds.has(id),
+    }));
+  const policyVolumes = readVolumes([...policyVolumeIds]);
+  // Awaited below; a failure while the servers are still being read must not go unhandled.
+  policyVolumes.catch(() => undefined);
+
   const portsById = new Map<string, Port>();
   const servers = await mapLimit(serverIds.sort(), READ_CONCURRENCY, async (id): Promise<CollectedServer> => {
     const [server, attached, nics, ports] = await Promise.all([
@@ -162,12 +173,12 @@ export async function collectWorkload(
     return { server, flavor, imageId, bootVolumeId, attachments, portIds };
   });
 
-  const volumeIds = new Set(policyVolumeIds);
-  for (const s of servers) for (const a of s.attachments) volumeIds.add(a.volumeId);
-  const volumes = await mapLimit([...volumeIds].sort(), READ_CONCURRENCY, async (id) => ({
-    volume: await cinder.getVolume(id),
-    inPolicy: policyVolumeIds.has(id),
-  }));
+  const attachedOnly = new Set<string>();
+  for (const s of servers)
+    for (const a of s.attachments) if (!policyVolumeIds.has(a.volumeId)) attachedOnly.add(a.volumeId);
+  const volumes = [...(await policyVolumes), ...(await readVolumes([...attachedOnly]))].sort((a, b) =>
+    byId(a.volume, b.volume),
+  );
 
   const ports = [...portsById.values()].sort(byId);
   const networks = new Map<string, Network>();
