@@ -91,16 +91,25 @@ export interface BankObject {
   sha256: string;
 }
 
+/**
+ * An object just written: as the manifest lists it, plus the MD5 of the bytes sent (the Swift
+ * client computes it anyway, to check Swift's ETag), so a plugin that must compare the bytes with
+ * an MD5 checksum (Glance's) needs no hash of its own. Not kept in the manifest.
+ */
+export interface WrittenObject extends BankObject {
+  md5: string;
+}
+
 /** The checkpoint's Swift container at the backup site, as a plugin sees it while protecting. */
 export interface BankWriter {
   readonly container: string;
-  /** Streams data into the bank (large data becomes a Static Large Object); size and SHA-256 are computed on the way. */
+  /** Streams data into the bank (large data becomes a Static Large Object); size, SHA-256 and MD5 are computed on the way. */
   put(
     name: string,
     data: Readable | Buffer | string,
     opts?: { size?: number; contentType?: string },
-  ): Promise<BankObject>;
-  putJson(name: string, value: unknown): Promise<BankObject>;
+  ): Promise<WrittenObject>;
+  putJson(name: string, value: unknown): Promise<WrittenObject>;
 }
 
 /** The checkpoint as a plugin sees it while recovering, verifying or deleting. */

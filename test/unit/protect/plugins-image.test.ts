@@ -90,6 +90,28 @@ describe('image-copy', () => {
     expect(bank.puts.filter((n) => n.endsWith('.img'))).toEqual([`images/${image.id}.img`]);
   });
 
+  it('refuses an image whose bytes do not match the MD5 checksum Glance records', async () => {
+    const serverId = await boot('web-md5', image.id);
+    // The bank's MD5 of what it wrote is what the plugin compares: bytes changed on the way look like this.
+    const bank = new (class extends DirBank {
+      override async put(...args: Parameters<DirBank['put']>) {
+        const written = await super.put(...args);
+        return args[0].endsWith('.img') ? { ...written, md5: '0'.repeat(32) } : written;
+      }
+    })();
+    const ctx = protectContext(
+      { primary, backup },
+      bank,
+      { id: serverId, type: SERVER },
+      {},
+      undefined,
+      'cp-md5',
+    );
+    await expect(imageCopy.protect!(ctx)).rejects.toThrow(
+      new RegExp(`image ${image.id} read back with MD5 0{32} but Glance records [0-9a-f]{32}; not saved`),
+    );
+  });
+
   it('reuses the public image the backup site already has instead of uploading', async () => {
     const [cirrosAtPrimary] = await primary.glance.listImages({ name: SEED_IMAGE_NAME });
     const [cirrosAtBackup] = await backup.glance.listImages({ name: SEED_IMAGE_NAME });
