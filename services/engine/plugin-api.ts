@@ -25,6 +25,34 @@ export interface PluginManifest {
   options_schema: Record<string, unknown>;
   /** Entry module relative to the plugin folder, e.g. `index.js`. */
   entry: string;
+  /**
+   * Optional: what the resource must be for this action to work, checked by
+   * the API when the resource is added — without loading the plugin's code,
+   * from what the API can read with the caller's token at the policy's
+   * primary site (see `ResourceFacts`). When the cloud cannot say (the
+   * resource or its type is not readable, the site does not answer) the
+   * resource is added, and the plugin's protect must still refuse it.
+   */
+  requires?: ResourceRequirement;
+}
+
+/** A JSON schema over the resource's facts, and the sentence that explains a refusal. */
+export interface ResourceRequirement {
+  /** JSON schema that `ResourceFacts` of an acceptable resource satisfy. */
+  schema: Record<string, unknown>;
+  /** Why a resource that does not satisfy it is refused, e.g. "its volume type must be replicated". */
+  message: string;
+}
+
+/**
+ * What the API reads about a resource to check a `requires`: for
+ * `OS::Cinder::Volume` the volume and its volume type (`extra_specs` as a
+ * project member sees them), for `OS::Nova::Server` the server.
+ */
+export interface ResourceFacts {
+  volume?: Record<string, unknown>;
+  volume_type?: Record<string, unknown>;
+  server?: Record<string, unknown>;
 }
 
 export interface PluginLogger {
