@@ -141,12 +141,37 @@ function builtin(name: string, description: string, impl: ActionPlugin): LoadedP
   };
 }
 
+/**
+ * The execution's steps, and the dependencies its server steps keep once the primary says which
+ * volumes each server uses (the plan made every server wait for every volume). Never throws: when
+ * the primary cannot be read, the plan stays as it is.
+ */
+async function narrowGraphOf(
+  db: Knex,
+  row: ExecutionRow,
+  primary: OpenSiteClients,
+  log: Logger,
+): Promise<{ steps: StepRow[]; narrowed?: Record<string, string[]> }> {
+  const steps = (await db('execution_steps').where({ execution_id: row.id })) as StepRow[];
+  try {
+    return { steps, narrowed: await narrowProtectGraph(steps, primary) };
+  } catch (err) {
+    log.warn(
+      { err: (err as Error).message },
+      'could not list the volumes at the primary; every server step waits for every volume step',
+    );
+    return { steps };
+  }
+}
+
 export function protectionKinds(deps: Deps): {
   kinds: Record<string, ExecutionKindHooks>;
   builtins: LoadedPlugin[];
 } {
   const { db } = deps;
   const pausedServers = (executionId: string) => pausedServersIn(db, executionId);
+  const narrowGraph = (row: ExecutionRow, primary: OpenSiteClients, log: Logger) =>
+    narrowGraphOf(db, row, primary, log);
   /** The early unpause of a run, once started (the final one waits for it). */
   const earlyUnpause = new WeakMap<PreparedRun, Promise<void>>();
 
@@ -174,6 +199,8 @@ export function protectionKinds(deps: Deps): {
     async prepare(row, log): Promise<PreparedRun> {
       const { policy, checkpoint } = await load(db, row);
       const sites = await openSites(deps, policy, row, log, true);
+      // Read at the primary while the bank is made at the backup site: neither waits for the other.
+      const narrowing = narrowGraph(row, sites.primary!, log);
       try {
         let bank: CheckpointBankWriter;
         if (!checkpoint.container) {
@@ -211,16 +238,8 @@ export function protectionKinds(deps: Deps): {
           policy,
         };
         const prepared: PreparedRun = { context, close: sites.close };
-        const steps = (await db('execution_steps').where({ execution_id: row.id })) as StepRow[];
-        try {
-          // A server step waits only for the volume steps of the volumes it uses (the plan made it wait for all).
-          prepared.narrowDependencies = await narrowProtectGraph(steps, sites.primary!);
-        } catch (err) {
-          log.warn(
-            { err: (err as Error).message },
-            'could not list the volumes at the primary; every server step waits for every volume step',
-          );
-        }
+        const { steps, narrowed } = await narrowing;
+        prepared.narrowDependencies = narrowed;
         if (row.params.consistency === 'paused') {
           // Unpause as soon as every resource step is past its point-in-time capture.
           const waiting = new Set(
@@ -252,6 +271,7 @@ export function protectionKinds(deps: Deps): {
         }
         return prepared;
       } catch (err) {
+        await narrowing.catch(() => undefined);
         await sites.close();
         throw err;
       }
