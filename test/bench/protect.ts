@@ -166,11 +166,15 @@ async function stepBreakdown(run: {
   cpuS: number;
 }): Promise<string[]> {
   const { executionId, ms: wallMs } = run;
-  const steps: Array<{ action: string; started_at: string; finished_at: string }> = await db(
-    'execution_steps',
-  )
+  const steps: Array<{
+    action: string;
+    resource_id: string | null;
+    started_at: string;
+    finished_at: string;
+  }> = await db('execution_steps')
     .where({ execution_id: executionId })
-    .select('action', 'started_at', 'finished_at');
+    .select('action', 'resource_id', 'started_at', 'finished_at');
+  const execution = await db('executions').where({ id: executionId }).first();
   const t = (x: string) => new Date(x).getTime();
   const by = new Map<string, { n: number; sum: number; max: number }>();
   for (const st of steps) {
@@ -184,8 +188,22 @@ async function stepBreakdown(run: {
   const buckets: number[] = [];
   for (let at = first; at < last; at += 250)
     buckets.push(steps.filter((st) => t(st.started_at) < at + 250 && t(st.finished_at) > at).length);
+  // The phases on the database's clock, from the execution's creation (the protect request).
+  const since = (x: string | Date) =>
+    `${((new Date(x).getTime() - t(execution.created_at)) / 1000).toFixed(2)} s`;
+  const ofAction = (pred: (st: (typeof steps)[number]) => boolean, end: 'started_at' | 'finished_at') =>
+    since(new Date(Math.max(...steps.filter(pred).map((st) => t(st[end])))));
+  const phases = [
+    `claimed ${since(execution.started_at)}`,
+    `first step ${since(new Date(first))}`,
+    `resource steps done ${ofAction((st) => st.resource_id !== null, 'finished_at')}`,
+    `template done ${ofAction((st) => st.action === 'dragon-template', 'finished_at')}`,
+    `manifest ${ofAction((st) => st.action === 'dragon-manifest', 'started_at')} → ${ofAction((st) => st.action === 'dragon-manifest', 'finished_at')}`,
+    `finished ${since(execution.finished_at)}`,
+  ];
   return [
     `    event loop busy ${(run.elu * 100).toFixed(0)} %, process CPU ${run.cpuS.toFixed(1)} s`,
+    `    ${phases.join(', ')}`,
     `    steps from first start to last finish: ${((last - first) / 1000).toFixed(1)} s of ${(wallMs / 1000).toFixed(1)} s`,
     ...(buckets.length <= 40 ? [`    steps running per 250 ms: ${buckets.join(' ')}`] : []),
     ...[...by].map(
