@@ -98,13 +98,13 @@ function isRootDevice(device: string): boolean {
 }
 
 /**
- * Reads this many servers (four calls each) and this many volumes (one call
- * each) at a time: a policy of a hundred resources otherwise waits for
- * hundreds of round trips one after the other (seconds behind a slow API),
- * while the plugins' steps run in parallel. The template is the longest
+ * Reads READ_CONCURRENCY servers (four calls each) and VOLUME_READ_CONCURRENCY
+ * volumes (one call each) at a time: a policy of a hundred resources otherwise
+ * waits for hundreds of round trips one after the other (seconds behind a slow
+ * API), while the plugins' steps run in parallel. The template is the longest
  * step of a protect of many small resources, so it sets the protect's time.
  */
-const SERVER_READ_CONCURRENCY = 16;
+const READ_CONCURRENCY = 16;
 const VOLUME_READ_CONCURRENCY = 32;
 
 /** `fn` over `items`, at most `limit` at once; the results in the items' order. */
@@ -148,37 +148,33 @@ export async function collectWorkload(
   policyVolumes.catch(() => undefined);
 
   const portsById = new Map<string, Port>();
-  const servers = await mapLimit(
-    serverIds.sort(),
-    SERVER_READ_CONCURRENCY,
-    async (id): Promise<CollectedServer> => {
-      const [server, attached, nics, ports] = await Promise.all([
-        nova.getServer(id),
-        nova.listVolumeAttachments(id),
-        nova.listInterfaces(id),
-        neutron.listPorts({ device_id: id }),
-      ]);
-      const flavor = await flavorOf(primary, server);
-      const attachments = attached
-        .map((a) => ({ volumeId: a.volumeId, device: a.device }))
-        .sort((a, b) => (a.device < b.device ? -1 : a.device > b.device ? 1 : 0));
-      const imageId = typeof server.image === 'object' && server.image?.id ? server.image.id : null;
-      const bootVolumeId = imageId
-        ? null
-        : ((attachments.find((a) => isRootDevice(a.device)) ?? attachments[0])?.volumeId ?? null);
-      if (!imageId && !bootVolumeId) throw new Error(`server ${id} has neither an image nor a boot volume`);
-      for (const p of ports) portsById.set(p.id, p);
-      // Nova's interface order is the guest's NIC order; ports Nova does not list come last, by id.
-      const portIds = [
-        ...nics.map((n) => n.port_id).filter((pid) => portsById.has(pid)),
-        ...ports
-          .map((p) => p.id)
-          .filter((pid) => !nics.some((n) => n.port_id === pid))
-          .sort(),
-      ];
-      return { server, flavor, imageId, bootVolumeId, attachments, portIds };
-    },
-  );
+  const servers = await mapLimit(serverIds.sort(), READ_CONCURRENCY, async (id): Promise<CollectedServer> => {
+    const [server, attached, nics, ports] = await Promise.all([
+      nova.getServer(id),
+      nova.listVolumeAttachments(id),
+      nova.listInterfaces(id),
+      neutron.listPorts({ device_id: id }),
+    ]);
+    const flavor = await flavorOf(primary, server);
+    const attachments = attached
+      .map((a) => ({ volumeId: a.volumeId, device: a.device }))
+      .sort((a, b) => (a.device < b.device ? -1 : a.device > b.device ? 1 : 0));
+    const imageId = typeof server.image === 'object' && server.image?.id ? server.image.id : null;
+    const bootVolumeId = imageId
+      ? null
+      : ((attachments.find((a) => isRootDevice(a.device)) ?? attachments[0])?.volumeId ?? null);
+    if (!imageId && !bootVolumeId) throw new Error(`server ${id} has neither an image nor a boot volume`);
+    for (const p of ports) portsById.set(p.id, p);
+    // Nova's interface order is the guest's NIC order; ports Nova does not list come last, by id.
+    const portIds = [
+      ...nics.map((n) => n.port_id).filter((pid) => portsById.has(pid)),
+      ...ports
+        .map((p) => p.id)
+        .filter((pid) => !nics.some((n) => n.port_id === pid))
+        .sort(),
+    ];
+    return { server, flavor, imageId, bootVolumeId, attachments, portIds };
+  });
 
   const attachedOnly = new Set<string>();
   for (const s of servers)
