@@ -106,9 +106,10 @@ export async function saveImageToBank(
       contentType: 'application/octet-stream',
     }),
   );
-  if (image.checksum && meter.md5() !== image.checksum)
+  // The MD5 the bank computed while writing (one pass over the bytes for both).
+  if (image.checksum && obj.md5 !== image.checksum)
     throw new Error(
-      `image ${image.id} read back with MD5 ${meter.md5()} but Glance records ${image.checksum}; not saved`,
+      `image ${image.id} read back with MD5 ${obj.md5} but Glance records ${image.checksum}; not saved`,
     );
   const meta: SavedImageMeta = {
     id: image.id,

@@ -1,7 +1,11 @@
 /**
  * image-copy: a server's base image saved into the bank. Two servers booted
  * from one image in the same checkpoint share one copy: the first step to
- * reach the image copies it, the others wait for and reference that copy.
+ * reach the image copies it, the others reference that copy at once,
+ * without holding a parallel slot while it runs. That is safe because the
+ * manifest is written only after every step of the protect succeeded, the
+ * copying one included: a checkpoint never lists an object still being
+ * written, and a copy that fails fails the protect.
  * (Reuse across checkpoints is not done: each checkpoint is a container of
  * its own that recovery must be able to use alone, and retention may delete
  * older ones.)
@@ -30,6 +34,9 @@ export interface ImageCopySaved {
 const copies = new Map<string, Promise<SavedImage>>();
 const MAX_REMEMBERED = 1000;
 
+/** Where an image's bytes (`.img`) and metadata (`.json`) go in the checkpoint. */
+const imageBase = (imageId: string) => `images/${imageId}`;
+
 async function protect(ctx: ProtectContext): Promise<ImageCopySaved> {
   const serverId = ctx.resource.id;
   if (!serverId) throw new Error('image-copy needs a server id');
@@ -48,13 +55,24 @@ async function protect(ctx: ProtectContext): Promise<ImageCopySaved> {
   let pending = copies.get(key);
   const shared = pending !== undefined;
   if (!pending) {
-    pending = saveImageToBank(ctx, image, `images/${image.id}`);
+    pending = saveImageToBank(ctx, image, imageBase(image.id));
     copies.set(key, pending);
     pending.catch(() => copies.delete(key));
     if (copies.size > MAX_REMEMBERED) copies.delete(copies.keys().next().value as string);
   }
+  if (shared) {
+    const object = `${imageBase(image.id)}.img`;
+    ctx.progress(100, { bytes_done: 0, bytes_total: 0, shared_with_object: object });
+    return {
+      image_id: image.id,
+      object,
+      meta: `${imageBase(image.id)}.json`,
+      checksum: image.checksum ?? null,
+      size: image.size ?? 0,
+      shared,
+    };
+  }
   const saved = await pending;
-  if (shared) ctx.progress(100, { bytes_done: 0, bytes_total: 0, shared_with_object: saved.object });
   return {
     image_id: image.id,
     object: saved.object,

@@ -25,6 +25,34 @@ export interface PluginManifest {
   options_schema: Record<string, unknown>;
   /** Entry module relative to the plugin folder, e.g. `index.js`. */
   entry: string;
+  /**
+   * Optional: what the resource must be for this action to work, checked by
+   * the API when the resource is added — without loading the plugin's code,
+   * from what the API can read with the caller's token at the policy's
+   * primary site (see `ResourceFacts`). When the cloud cannot say (the
+   * resource or its type is not readable, the site does not answer) the
+   * resource is added, and the plugin's protect must still refuse it.
+   */
+  requires?: ResourceRequirement;
+}
+
+/** A JSON schema over the resource's facts, and the sentence that explains a refusal. */
+export interface ResourceRequirement {
+  /** JSON schema that `ResourceFacts` of an acceptable resource satisfy. */
+  schema: Record<string, unknown>;
+  /** Why a resource that does not satisfy it is refused, e.g. "its volume type must be replicated". */
+  message: string;
+}
+
+/**
+ * What the API reads about a resource to check a `requires`: for
+ * `OS::Cinder::Volume` the volume and its volume type (`extra_specs` as a
+ * project member sees them), for `OS::Nova::Server` the server.
+ */
+export interface ResourceFacts {
+  volume?: Record<string, unknown>;
+  volume_type?: Record<string, unknown>;
+  server?: Record<string, unknown>;
 }
 
 export interface PluginLogger {
@@ -91,16 +119,25 @@ export interface BankObject {
   sha256: string;
 }
 
+/**
+ * An object just written: as the manifest lists it, plus the MD5 of the bytes sent (the Swift
+ * client computes it anyway, to check Swift's ETag), so a plugin that must compare the bytes with
+ * an MD5 checksum (Glance's) needs no hash of its own. Not kept in the manifest.
+ */
+export interface WrittenObject extends BankObject {
+  md5: string;
+}
+
 /** The checkpoint's Swift container at the backup site, as a plugin sees it while protecting. */
 export interface BankWriter {
   readonly container: string;
-  /** Streams data into the bank (large data becomes a Static Large Object); size and SHA-256 are computed on the way. */
+  /** Streams data into the bank (large data becomes a Static Large Object); size, SHA-256 and MD5 are computed on the way. */
   put(
     name: string,
     data: Readable | Buffer | string,
     opts?: { size?: number; contentType?: string },
-  ): Promise<BankObject>;
-  putJson(name: string, value: unknown): Promise<BankObject>;
+  ): Promise<WrittenObject>;
+  putJson(name: string, value: unknown): Promise<WrittenObject>;
 }
 
 /** The checkpoint as a plugin sees it while recovering, verifying or deleting. */

@@ -28,7 +28,8 @@ import type { ExecutionKindHooks, PreparedRun } from '../executor.js';
 import type { ActionPlugin, CheckpointContext, ProtectContext } from '../plugin-api.js';
 import type { LoadedPlugin } from '../plugins/loader.js';
 import { type OpenSiteClients, siteClientsFor } from '../sites.js';
-import type { ExecutionRow } from '../store.js';
+import type { ExecutionRow, StepRow } from '../store.js';
+import { narrowProtectGraph } from './graph.js';
 import { pauseServers, unpauseServers } from './pause.js';
 import { buildWorkloadTemplate, validateWorkloadTemplate } from './template/index.js';
 
@@ -164,12 +165,37 @@ function builtin(name: string, description: string, impl: ActionPlugin): LoadedP
   };
 }
 
+/**
+ * The execution's steps, and the dependencies its server steps keep once the primary says which
+ * volumes each server uses (the plan made every server wait for every volume). Never throws: when
+ * the primary cannot be read, the plan stays as it is.
+ */
+async function narrowGraphOf(
+  db: Knex,
+  row: ExecutionRow,
+  primary: OpenSiteClients,
+  log: Logger,
+): Promise<{ steps: StepRow[]; narrowed?: Record<string, string[]> }> {
+  const steps = (await db('execution_steps').where({ execution_id: row.id })) as StepRow[];
+  try {
+    return { steps, narrowed: await narrowProtectGraph(steps, primary) };
+  } catch (err) {
+    log.warn(
+      { err: (err as Error).message },
+      'could not list the volumes at the primary; every server step waits for every volume step',
+    );
+    return { steps };
+  }
+}
+
 export function protectionKinds(deps: Deps): {
   kinds: Record<string, ExecutionKindHooks>;
   builtins: LoadedPlugin[];
 } {
   const { db } = deps;
   const pausedServers = (executionId: string) => pausedServersIn(db, executionId);
+  const narrowGraph = (row: ExecutionRow, primary: OpenSiteClients, log: Logger) =>
+    narrowGraphOf(db, row, primary, log);
   /** The early unpause of a run, once started (the final one waits for it). */
   const earlyUnpause = new WeakMap<PreparedRun, Promise<void>>();
 
@@ -197,6 +223,8 @@ export function protectionKinds(deps: Deps): {
     async prepare(row, log): Promise<PreparedRun> {
       const { policy, checkpoint } = await load(db, row);
       const sites = await openSites(deps, policy, row, log, true);
+      // Read at the primary while the bank is made at the backup site: neither waits for the other.
+      const narrowing = narrowGraph(row, sites.primary!, log);
       try {
         let bank: CheckpointBankWriter;
         if (!checkpoint.container) {
@@ -234,10 +262,12 @@ export function protectionKinds(deps: Deps): {
           policy,
         };
         const prepared: PreparedRun = { context, close: sites.close };
+        const { steps, narrowed } = await narrowing;
+        prepared.narrowDependencies = narrowed;
         if (row.params.consistency === 'paused') {
           // Unpause as soon as every resource step is past its point-in-time capture.
           const waiting = new Set(
-            (await db('execution_steps').where({ execution_id: row.id }))
+            steps
               .filter(
                 (s: { name: string; status: string }) =>
                   !s.name.startsWith('zz-') && s.status !== 'succeeded',
@@ -265,6 +295,7 @@ export function protectionKinds(deps: Deps): {
         }
         return prepared;
       } catch (err) {
+        await narrowing.catch(() => undefined);
         await sites.close();
         throw err;
       }

@@ -88,6 +88,64 @@ describe('image-copy', () => {
     expect(bank.puts.filter((n) => n.endsWith('.img'))).toEqual([`images/${image.id}.img`]);
   });
 
+  it('lets the other servers of an image go on while the first one copies it', async () => {
+    const a = await boot('slot-1', image.id);
+    const b = await boot('slot-2', image.id);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    // The copy into the bank stalls until released: the second server's step must not wait for it.
+    let copying = false;
+    const bank = new (class extends DirBank {
+      override async put(...args: Parameters<DirBank['put']>) {
+        if (args[0].endsWith('.img')) {
+          copying = true;
+          await gate;
+        }
+        return super.put(...args);
+      }
+    })();
+    const ctx = (id: string) =>
+      protectContext({ primary, backup }, bank, { id, type: SERVER }, {}, undefined, 'cp-slots');
+    let copied = false;
+    const first = imageCopy.protect!(ctx(a)).then((saved) => {
+      copied = true;
+      return saved as { object: string; shared: boolean };
+    });
+    // Let the first step reach the copy before the second asks.
+    while (!copying) await new Promise((r) => setTimeout(r, 10));
+    const second = (await imageCopy.protect!(ctx(b))) as { object: string; shared: boolean; size: number };
+    expect(copied).toBe(false);
+    expect(second).toMatchObject({ object: `images/${image.id}.img`, shared: true });
+    release();
+    const saved = await first;
+    expect(saved).toMatchObject({ object: second.object, shared: false });
+    expect(bank.stat(second.object)?.size).toBe(second.size);
+  });
+
+  it('refuses an image whose bytes do not match the MD5 checksum Glance records', async () => {
+    const serverId = await boot('web-md5', image.id);
+    // The bank's MD5 of what it wrote is what the plugin compares: bytes changed on the way look like this.
+    const bank = new (class extends DirBank {
+      override async put(...args: Parameters<DirBank['put']>) {
+        const written = await super.put(...args);
+        return args[0].endsWith('.img') ? { ...written, md5: '0'.repeat(32) } : written;
+      }
+    })();
+    const ctx = protectContext(
+      { primary, backup },
+      bank,
+      { id: serverId, type: SERVER },
+      {},
+      undefined,
+      'cp-md5',
+    );
+    await expect(imageCopy.protect!(ctx)).rejects.toThrow(
+      new RegExp(`image ${image.id} read back with MD5 0{32} but Glance records [0-9a-f]{32}; not saved`),
+    );
+  });
+
   it('reuses the public image the backup site already has instead of uploading', async () => {
     const [cirrosAtPrimary] = await primary.glance.listImages({ name: SEED_IMAGE_NAME });
     const [cirrosAtBackup] = await backup.glance.listImages({ name: SEED_IMAGE_NAME });
