@@ -24,8 +24,9 @@ import type { PolicyRow } from '../../common/objects/policies.js';
 import type { NotificationPriority, Transport } from '../../common/rpc/types.js';
 import { defaultPrimarySite } from '../../common/sites/registry.js';
 import { CheckpointBankWriter, deleteCheckpoint, openCheckpoint, TEMPLATE_OBJECT } from '../bank/index.js';
+import { builtin } from '../builtins.js';
 import type { ExecutionKindHooks, PreparedRun } from '../executor.js';
-import type { ActionPlugin, CheckpointContext, ProtectContext } from '../plugin-api.js';
+import type { CheckpointContext, ProtectContext } from '../plugin-api.js';
 import type { LoadedPlugin } from '../plugins/loader.js';
 import { type OpenSiteClients, siteClientsFor } from '../sites.js';
 import type { ExecutionRow, StepRow } from '../store.js';
@@ -148,21 +149,6 @@ async function recordKeyPairs(
     }
   }
   return out;
-}
-
-function builtin(name: string, description: string, impl: ActionPlugin): LoadedPlugin {
-  return {
-    manifest: {
-      name,
-      resource_type: 'Dragon::Builtin',
-      version: '1',
-      description,
-      options_schema: {},
-      entry: '',
-    },
-    dir: '(built in)',
-    impl,
-  };
 }
 
 /**

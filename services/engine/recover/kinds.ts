@@ -31,8 +31,9 @@ import {
   swiftForAccount,
   TEMPLATE_OBJECT,
 } from '../bank/index.js';
+import { builtin } from '../builtins.js';
 import type { ExecutionKindHooks, PreparedRun } from '../executor.js';
-import type { ActionPlugin, CreatedResource, RecoverContext, StepContext } from '../plugin-api.js';
+import type { CreatedResource, RecoverContext, StepContext } from '../plugin-api.js';
 import type { LoadedPlugin } from '../plugins/loader.js';
 import { type OpenSiteClients, siteClientsFor } from '../sites.js';
 import type { ExecutionRow } from '../store.js';
@@ -130,21 +131,6 @@ async function openSites(deps: Deps, rec: RecoveryRow, row: ExecutionRow, log: L
     close: async () => {
       await Promise.allSettled([site.close(), bankClients === site ? undefined : bankClients.close()]);
     },
-  };
-}
-
-function builtin(name: string, description: string, impl: ActionPlugin): LoadedPlugin {
-  return {
-    manifest: {
-      name,
-      resource_type: 'Dragon::Builtin',
-      version: '1',
-      description,
-      options_schema: {},
-      entry: '',
-    },
-    dir: '(built in)',
-    impl,
   };
 }
 
