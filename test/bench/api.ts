@@ -6,7 +6,7 @@
  * Target: Dragon at least 50 % of bare express.
  */
 import { execFile } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -45,11 +45,8 @@ const token = await passwordToken(keystone.url, 'bench', 'pw', { id: project.id 
 // BENCH_DB=postgresql starts a private PostgreSQL server (as the tests do); default: the embedded PGlite.
 const pgBase = mkdtempSync(join(tmpdir(), 'bench-pg-'));
 const pgServer = process.env.BENCH_DB === 'postgresql' ? await startPostgres(pgBase) : undefined;
-const db = openDatabase({
-  connection: pgServer?.url ?? '',
-  statePath: mkdtempSync(join(tmpdir(), 'bench-')),
-  maxPoolSize: 10,
-});
+const statePath = mkdtempSync(join(tmpdir(), 'bench-'));
+const db = openDatabase({ connection: pgServer?.url ?? '', statePath, maxPoolSize: 10 });
 await syncSchema(db);
 const transport = new InProcessTransport();
 const authenticate = createAuthMiddleware({
@@ -199,4 +196,6 @@ bareServer.close();
 await db.destroy();
 await pgServer?.stop();
 await keystone.close();
+rmSync(statePath, { recursive: true, force: true });
+rmSync(pgBase, { recursive: true, force: true });
 process.exit(0);

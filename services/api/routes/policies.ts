@@ -55,8 +55,9 @@ export function policyRoutes(deps: ApiDeps): Router {
         ...filters(req, ['name', 'status', 'backup_site'] as const),
         project_id: projectFilter,
       };
-      // A project's pages are remembered under its change counter, read fresh on every request;
-      // all-projects lists (admin only, rarely repeated) always go to the database.
+      // A project's pages are remembered under its change counter, read fresh on every request
+      // and before the rows, so a stored page is never older than the counter it is stored under.
+      // All-projects lists (admin only, rarely repeated) always go to the database.
       const key = scope !== null && listCache.enabled ? listCacheKey(req, res, scope) : undefined;
       const version = key !== undefined && scope !== null ? await listVersion.get(scope) : 0;
       const cached = key !== undefined ? listCache.get(key, version) : undefined;
