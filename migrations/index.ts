@@ -7,6 +7,8 @@ import type { Knex } from 'knex';
 import * as m001 from './20261126000001_initial.js';
 import * as m002 from './20261126000002_protection.js';
 import * as m003 from './20261126000003_bank_readers.js';
+import * as m004 from './20261126000004_policy_list_versions.js';
+import * as m010 from './20261126000010_recoveries.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -17,4 +19,6 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261126000001_initial', m001],
   ['20261126000002_protection', m002],
   ['20261126000003_bank_readers', m003],
+  ['20261126000004_policy_list_versions', m004],
+  ['20261126000010_recoveries', m010],
 ];

@@ -6,8 +6,11 @@
  */
 import type { Readable } from 'node:stream';
 import type {
+  CreatedResource,
   ProtectContext,
   RecoverContext,
+  RecoverPlan,
+  RecoverResult,
   SiteClients,
   StepContext,
 } from '../../services/engine/plugin-api.js';
@@ -103,9 +106,10 @@ export async function saveImageToBank(
       contentType: 'application/octet-stream',
     }),
   );
-  if (image.checksum && meter.md5() !== image.checksum)
+  // The MD5 the bank computed while writing (one pass over the bytes for both).
+  if (image.checksum && obj.md5 !== image.checksum)
     throw new Error(
-      `image ${image.id} read back with MD5 ${meter.md5()} but Glance records ${image.checksum}; not saved`,
+      `image ${image.id} read back with MD5 ${obj.md5} but Glance records ${image.checksum}; not saved`,
     );
   const meta: SavedImageMeta = {
     id: image.id,
@@ -193,13 +197,13 @@ export async function recoverImage(
   ctx: RecoverContext,
   metaObject: string,
   dataObject: string,
-): Promise<{ image: string; created: boolean }> {
+): Promise<RecoveredImage> {
   const meta = await ctx.bank.getJson<SavedImageMeta>(metaObject);
   const same = await findSameImage(ctx.backup, meta);
   if (same) {
     ctx.log.info({ image: same.id }, `image ${meta.id} already exists at ${ctx.backup.name}; reused`);
     ctx.progress(100, { bytes_done: 0, bytes_total: 0 });
-    return { image: same.id, created: false };
+    return { image: same.id, reused: true, created: [] };
   }
   const stat = ctx.bank.stat(dataObject);
   const data = await ctx.bank.get(dataObject);
@@ -223,5 +227,33 @@ export async function recoverImage(
     stat?.size ?? meta.size,
     meta.checksum,
   );
-  return { image: image.id, created: true };
+  return { image: image.id, reused: false, created: [{ type: 'OS::Glance::Image', id: image.id }] };
+}
+
+/** What recover of an image returns: the image for the template, and whether it was made (for rollback). */
+export interface RecoveredImage extends RecoverResult {
+  image: string;
+  /** An identical image was already at the site and is used as it is. */
+  reused: boolean;
+  created: CreatedResource[];
+}
+
+/** The dry run of recoverImage: reads the small meta object and looks for an identical image. */
+export async function planImage(
+  ctx: RecoverContext,
+  metaObject: string,
+  dataObject: string,
+): Promise<RecoverPlan> {
+  const meta = await ctx.bank.getJson<SavedImageMeta>(metaObject);
+  const same = await findSameImage(ctx.backup, meta).catch(() => undefined);
+  const size = ctx.bank.stat(dataObject)?.size ?? meta.size;
+  if (same)
+    return {
+      summary: `reuse image ${same.id} at ${ctx.backup.name} (same checksum as ${meta.id})`,
+      bytes: 0,
+    };
+  return {
+    summary: `upload image ${meta.name ?? meta.id} (${size} bytes) from bank object ${dataObject} into Glance at ${ctx.backup.name}`,
+    bytes: size,
+  };
 }

@@ -3,7 +3,6 @@
  * plugin loader never takes it for a plugin; like the plugins themselves it
  * imports nothing from Dragon but the plugin API's types.
  */
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { StepContext } from '../../services/engine/plugin-api.js';
@@ -53,11 +52,12 @@ export async function cleanup(ctx: StepContext, what: string, fn: () => Promise<
 
 /**
  * A pass-through that counts bytes (progress in percent of `total` plus
- * `bytes_done`/`bytes_total`), hashes MD5 on the way (the bank hashes SHA-256 itself), and stops on abort.
+ * `bytes_done`/`bytes_total`) and stops on abort. It hashes nothing: the
+ * bank computes SHA-256 and MD5 of what it writes (`BankWriter.put`'s
+ * result), and a second pass over every byte was a third of a copy's CPU.
  */
 export class Meter extends Transform {
   bytes = 0;
-  readonly #md5 = createHash('md5');
   #lastReport = 0;
 
   constructor(
@@ -74,7 +74,6 @@ export class Meter extends Transform {
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.bytes += chunk.length;
-    this.#md5.update(chunk);
     const now = Date.now();
     if (now - this.#lastReport > 250) {
       this.#lastReport = now;
@@ -95,10 +94,6 @@ export class Meter extends Transform {
       bytes_done: this.bytes,
       ...(this.total ? { bytes_total: this.total } : {}),
     });
-  }
-
-  md5(): string {
-    return this.#md5.copy().digest('hex');
   }
 }
 

@@ -4,7 +4,7 @@
  * whatever happens (success, failure, abort), so nothing is left behind.
  */
 import type { ActionPlugin, ProtectContext, RecoverContext } from '../../services/engine/plugin-api.js';
-import { recoverImage, saveImageToBank } from '../_common/images.js';
+import { planImage, type RecoveredImage, recoverImage, saveImageToBank } from '../_common/images.js';
 import { cleanup, cloud, timeoutMs } from '../_common/util.js';
 
 export interface ServerSnapshotSaved {
@@ -67,16 +67,24 @@ async function protect(ctx: ProtectContext): Promise<ServerSnapshotSaved> {
   }
 }
 
-async function recover(ctx: RecoverContext): Promise<{ image: string; created: boolean }> {
+async function recover(ctx: RecoverContext): Promise<RecoveredImage> {
   const saved = ctx.saved as Partial<ServerSnapshotSaved>;
   if (!saved.object || !saved.meta)
     throw new Error('server-snapshot recovery needs the objects its protect step saved');
   return recoverImage(ctx, saved.meta, saved.object);
 }
 
+async function plan(ctx: RecoverContext) {
+  const saved = ctx.saved as Partial<ServerSnapshotSaved>;
+  if (!saved.object || !saved.meta)
+    throw new Error('server-snapshot recovery needs the objects its protect step saved');
+  return planImage(ctx, saved.meta, saved.object);
+}
+
 const plugin: ActionPlugin = {
   protect,
   recover,
+  plan,
   // The snapshot image at the primary is deleted at protect; the bytes go with the checkpoint's container.
   delete: async () => ({ deleted: [] }),
 };

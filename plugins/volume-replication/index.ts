@@ -9,7 +9,13 @@
  * member fails with a message saying so; an operator grants the rule (or
  * runs the recovery with an admin trust).
  */
-import type { ActionPlugin, ProtectContext, RecoverContext } from '../../services/engine/plugin-api.js';
+import type {
+  ActionPlugin,
+  ProtectContext,
+  RecoverContext,
+  RecoverPlan,
+  RecoverResult,
+} from '../../services/engine/plugin-api.js';
 import { cloud, timeoutMs } from '../_common/util.js';
 
 export interface VolumeReplicationSaved {
@@ -63,7 +69,7 @@ async function protect(ctx: ProtectContext): Promise<VolumeReplicationSaved> {
   };
 }
 
-async function recover(ctx: RecoverContext): Promise<{ volume_id: string }> {
+async function recover(ctx: RecoverContext): Promise<RecoverResult & { volume_id: string }> {
   const saved = ctx.saved as unknown as VolumeReplicationSaved;
   if (!saved.source_name)
     throw new Error('volume-replication recovery needs the replica name its protect step saved');
@@ -108,12 +114,55 @@ async function recover(ctx: RecoverContext): Promise<{ volume_id: string }> {
     maxIntervalMs: 5000,
   });
   ctx.progress(100, { bytes_done: 0, bytes_total: 0 });
-  return { volume_id: volume.id };
+  // Undone by unmanage, not delete: the replica belongs to the storage and must survive a rollback.
+  return { volume_id: volume.id, created: [{ type: 'OS::Cinder::Volume', id: volume.id, undo: 'unmanage' }] };
+}
+
+/** Dry run: the replica must be visible to Cinder at the target (listing it is admin-only by default). */
+async function plan(ctx: RecoverContext): Promise<RecoverPlan> {
+  const saved = ctx.saved as unknown as VolumeReplicationSaved;
+  const host = (ctx.options.backup_host as string | undefined) ?? saved.host;
+  const summary = `take over replica ${saved.source_name} of volume ${saved.volume_id} at ${ctx.backup.name} (Cinder manage-existing)`;
+  const refused = (message: string): RecoverPlan => ({
+    summary,
+    bytes: 0,
+    problems: [{ kind: 'replica', subject: saved.volume_id, message }],
+  });
+  if (!host)
+    return refused(
+      `no Cinder host known for the replica ${saved.source_name}; set the action option backup_host (host@backend#pool)`,
+    );
+  try {
+    const found = await ctx.backup.cinder.listManageableVolumes(host);
+    const replica = found.find((m) =>
+      Object.values(m.reference).some((r) => r === saved.source_name || r.endsWith(`/${saved.source_name}`)),
+    );
+    if (!replica)
+      return refused(
+        `replica ${saved.source_name} of volume ${saved.volume_id} is not visible at ${ctx.backup.name} (host ${host})`,
+      );
+    if (!replica.safe_to_manage)
+      return refused(
+        `replica ${saved.source_name} cannot be taken over: ${replica.reason_not_safe ?? 'not safe to manage'}`,
+      );
+    return { summary, bytes: 0 };
+  } catch (err) {
+    if ((err as { status?: unknown }).status === 403)
+      return {
+        summary,
+        bytes: 0,
+        warnings: [
+          `replica ${saved.source_name} not checked: listing manageable volumes is admin-only, and so is taking it over`,
+        ],
+      };
+    throw err;
+  }
 }
 
 const plugin: ActionPlugin = {
   protect,
   recover,
+  plan,
   // Protect created nothing; the replica belongs to the storage backend.
   delete: async () => ({ deleted: [] }),
 };

@@ -13,6 +13,7 @@
  * `method: image` makes a volume of the snapshot, uploads it to Glance and
  * streams the image into the bank; recovery is the same image -> volume path.
  */
+import { createHash, type Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { createInflate } from 'node:zlib';
 import type {
@@ -20,6 +21,8 @@ import type {
   CheckpointContext,
   ProtectContext,
   RecoverContext,
+  RecoverPlan,
+  RecoverResult,
   SiteClients,
   StepContext,
 } from '../../services/engine/plugin-api.js';
@@ -350,6 +353,11 @@ async function* backupBytes(ctx: RecoverContext, record: BackupRecordFile): Asyn
       );
     const data = o.compression === 'zlib' ? raw.pipe(createInflate()) : raw;
     raw.on('error', (err) => data.destroy(err));
+    // A consumer that stops early (cancel, failure) destroys `data`; the bank's response must go too,
+    // or its connection stays open, paused, for ever.
+    data.on('close', () => {
+      if (!raw.destroyed) raw.destroy();
+    });
     let got = 0;
     for await (const chunk of data) {
       got += (chunk as Buffer).length;
@@ -361,24 +369,35 @@ async function* backupBytes(ctx: RecoverContext, record: BackupRecordFile): Asyn
   }
 }
 
-async function recover(ctx: RecoverContext): Promise<{ volume_id: string }> {
+/** Passes the bytes through, hashing them: the SHA-256 of what went into the restored volume. */
+async function* hashed(source: AsyncIterable<unknown>, hash: Hash): AsyncGenerator<Buffer> {
+  for await (const chunk of source) {
+    hash.update(chunk as Buffer);
+    yield chunk as Buffer;
+  }
+}
+
+async function recover(ctx: RecoverContext): Promise<RecoverResult & { volume_id: string }> {
   const saved = ctx.saved as unknown as VolumeSnapshotSaved;
   if (!saved.volume_id) throw new Error('volume-snapshot recovery needs what its protect step saved');
   const site = ctx.backup;
+  const sha256 = createHash('sha256');
   let data: Readable;
   let size: number;
   let md5: string | null | undefined;
   if (saved.method === 'image') {
     if (!saved.object) throw new Error('volume-snapshot (image) saved no object');
-    data = await ctx.bank.get(saved.object);
+    data = Readable.from(hashed(await ctx.bank.get(saved.object), sha256));
     size = ctx.bank.stat(saved.object)?.size ?? saved.size * GiB;
     md5 = saved.checksum;
   } else {
     if (!saved.record) throw new Error('volume-snapshot (backup) saved no backup record');
     const record = await ctx.bank.getJson<BackupRecordFile>(saved.record);
-    data = Readable.from(backupBytes(ctx, record));
+    data = Readable.from(hashed(backupBytes(ctx, record), sha256));
     size = record.size_gb * GiB;
   }
+  const wantedType = ctx.target?.volume_type ?? saved.volume_type;
+  const zone = ctx.target?.availability_zone;
   const tag = `dragon-recover-${ctx.checkpointId}-${saved.volume_id}`;
   const image = await uploadNewImage(
     ctx,
@@ -392,7 +411,7 @@ async function recover(ctx: RecoverContext): Promise<{ volume_id: string }> {
     const types = await cloud('volume types', () => site.cinder.listVolumeTypes(), ctx.signal).catch(
       () => [],
     );
-    const type = types.find((t) => t.name === saved.volume_type)?.name;
+    const type = types.find((t) => t.name === wantedType || t.id === wantedType)?.name;
     const vol = await cloud(
       `volume from image ${image.id}`,
       () =>
@@ -406,6 +425,7 @@ async function recover(ctx: RecoverContext): Promise<{ volume_id: string }> {
             dragon_checkpoint: ctx.checkpointId,
           },
           ...(type ? { volume_type: type } : {}),
+          ...(zone ? { availability_zone: zone } : {}),
         }),
       ctx.signal,
     );
@@ -425,7 +445,11 @@ async function recover(ctx: RecoverContext): Promise<{ volume_id: string }> {
     }
     // A volume created from an image is bootable in Cinder, which matches `saved.bootable` for boot volumes.
     ctx.progress(100, { bytes_done: size, bytes_total: size });
-    return { volume_id: vol.id };
+    return {
+      volume_id: vol.id,
+      created: [{ type: 'OS::Cinder::Volume', id: vol.id }],
+      data_sha256: sha256.digest('hex'),
+    };
   } finally {
     // The image only carried the bytes into Cinder.
     await cleanup(ctx, `image ${image.id} at ${site.name}`, () => site.glance.deleteImage(image.id));
@@ -437,5 +461,25 @@ async function remove(_ctx: CheckpointContext): Promise<{ deleted: string[] }> {
   return { deleted: [] };
 }
 
-const plugin: ActionPlugin = { protect, recover, delete: remove };
+/** Dry run: which bank objects would become which volume. */
+async function plan(ctx: RecoverContext): Promise<RecoverPlan> {
+  const saved = ctx.saved as unknown as VolumeSnapshotSaved;
+  if (!saved.volume_id) throw new Error('volume-snapshot recovery needs what its protect step saved');
+  const type = ctx.target?.volume_type ?? saved.volume_type;
+  const into = `a ${saved.size} GiB volume${type ? ` of type ${type}` : ''} at ${ctx.backup.name}`;
+  if (saved.method === 'image') {
+    const bytes = saved.object ? (ctx.bank.stat(saved.object)?.size ?? 0) : 0;
+    return {
+      summary: `restore volume ${saved.volume_id} from bank object ${saved.object} into ${into}`,
+      bytes,
+    };
+  }
+  const objects = saved.record ? ctx.bank.list(saved.record.replace(/backup-record\.json$/, '')) : [];
+  return {
+    summary: `rebuild volume ${saved.volume_id} from its Cinder backup's ${objects.length} objects in the bank into ${into}`,
+    bytes: objects.reduce((n, o) => n + o.size, 0),
+  };
+}
+
+const plugin: ActionPlugin = { protect, recover, plan, delete: remove };
 export default plugin;

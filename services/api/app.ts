@@ -20,6 +20,7 @@ import { executionRoutes } from './routes/executions.js';
 import { healthcheck } from './routes/healthcheck.js';
 import { policyRoutes } from './routes/policies.js';
 import { protectableRoutes } from './routes/protectables.js';
+import { recoveryRoutes } from './routes/recoveries.js';
 import { resourceRoutes } from './routes/resources.js';
 import { serviceRoutes } from './routes/services.js';
 import { siteRoutes } from './routes/sites.js';
@@ -48,6 +49,7 @@ export function createApp(deps: ApiDeps): express.Express {
   v1.use(resourceRoutes(deps));
   v1.use(executionRoutes(deps));
   v1.use(checkpointRoutes(deps));
+  v1.use(recoveryRoutes(deps));
   v1.use(serviceRoutes(deps));
   v1.use(siteRoutes(deps));
   v1.use(protectableRoutes(deps));

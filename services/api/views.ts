@@ -7,15 +7,25 @@ import type { ActionInfo } from '../common/objects/actions.js';
 import type { CheckpointRow } from '../common/objects/checkpoints.js';
 import type { ExecutionRow, StepRow } from '../common/objects/executions.js';
 import type { PolicyRow } from '../common/objects/policies.js';
+import type { RecoveryRow } from '../common/objects/recoveries.js';
 import type { ResourceRow } from '../common/objects/resources.js';
 import { type ServiceRow, serviceState } from '../common/objects/services.js';
+import type { BankCheckpointSummary } from '../engine/bank/index.js';
 
 /** ISO 8601 UTC to the second (`2026-11-26T10:15:00Z`), as OpenStack APIs print times. */
 export function isoTime(value: Date | string | null | undefined): string | null {
   if (value === null || value === undefined) return null;
   const d = value instanceof Date ? value : new Date(value);
   if (Number.isNaN(d.getTime())) return null;
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const year = d.getUTCFullYear();
+  // Built from the fields: a page of 100 policies formats 200 or more times, and this is
+  // several times cheaper than toISOString. Years outside 1000–9999 take toISOString's form.
+  if (year < 1000 || year > 9999) return `${d.toISOString().slice(0, -5)}Z`;
+  return `${year}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())}T${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}Z`;
+}
+
+function two(n: number): string {
+  return n < 10 ? `0${n}` : `${n}`;
 }
 
 export function policyView(p: PolicyRow) {
@@ -135,5 +145,52 @@ export function checkpointView(c: CheckpointRow) {
     created_at: isoTime(c.created_at),
     updated_at: isoTime(c.updated_at),
     finished_at: isoTime(c.finished_at),
+  };
+}
+
+export function recoveryView(r: RecoveryRow) {
+  return {
+    id: r.id,
+    project_id: r.project_id,
+    checkpoint_id: r.checkpoint_id,
+    container: r.container,
+    bank_site: r.bank_site,
+    bank_account: r.bank_account,
+    site: r.site,
+    policy_name: r.policy_name,
+    stack_name: r.stack_name,
+    stack_id: r.stack_id,
+    status: r.status,
+    dry_run: r.dry_run,
+    drill: r.drill,
+    on_failure: r.on_failure,
+    mapping: r.mapping,
+    execution_id: r.execution_id,
+    plan: r.plan,
+    result: r.result,
+    error: r.error,
+    created_at: isoTime(r.created_at),
+    updated_at: isoTime(r.updated_at),
+    finished_at: isoTime(r.finished_at),
+  };
+}
+
+/** A checkpoint as the bank shows it (GET /v1/checkpoints?source=bank): no database row needed. */
+export function bankCheckpointView(c: BankCheckpointSummary, site: string) {
+  return {
+    id: c.checkpointId,
+    container: c.container,
+    policy_id: c.policy.id || null,
+    policy_name: c.policy.name || null,
+    project_id: c.projectId,
+    site,
+    source: 'bank',
+    status: c.status,
+    usable: c.usable,
+    reason: c.reason ?? null,
+    resource_count: c.resourceCount ?? null,
+    size_bytes: c.totalSize ?? null,
+    object_count: c.objectCount ?? null,
+    created_at: c.createdAt ?? null,
   };
 }

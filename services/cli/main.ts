@@ -5,6 +5,7 @@ import { registerExecutionCommands } from './commands/execution.js';
 import { registerPolicyCommands } from './commands/policy.js';
 import { registerPolicyResourceCommands } from './commands/policy-resource.js';
 import { registerProtectableCommands } from './commands/protectable.js';
+import { registerRecoveryCommands } from './commands/recovery.js';
 import { registerServiceCommands } from './commands/service.js';
 import { registerSiteCommands } from './commands/site.js';
 import { CommandContext } from './context.js';
@@ -86,6 +87,12 @@ export function buildProgram(io: CliIo): Command {
   registerActionCommands(program.command('action').description('Protection actions'), ctx);
   registerExecutionCommands(program.command('execution').description('Executions'), ctx);
   registerCheckpointCommands(program.command('checkpoint').description('Checkpoints (recovery points)'), ctx);
+  registerRecoveryCommands(
+    program
+      .command('recovery')
+      .description('Recoveries: a checkpoint brought back at a site, dry runs and drills'),
+    ctx,
+  );
   registerServiceCommands(program.command('service').description('Dragon services'), ctx);
   registerSiteCommands(
     program.command('site').description('Sites workloads run at and are recovered to'),

@@ -26,7 +26,7 @@ import {
   restoreBackup,
   writeBackup,
 } from './cinder-backup.js';
-import { createSparse, GiB, resize, sparseCopy } from './cinder-data.js';
+import { createSparse, GiB, resize, sparseCopy, volumeFile } from './cinder-data.js';
 import {
   backupView,
   type CinderBackup,
@@ -166,7 +166,7 @@ function createCinder(site: SiteContext, opts: CinderOptions): VolumeServiceApi 
   const db = state.data;
   recoverAfterRestart(db);
   const save = () => state.save();
-  const volPath = (id: string) => join(volDir, `volume-${id}`);
+  const volPath = (id: string) => volumeFile(site.dataDir, id);
   const snapPath = (id: string) => join(snapDir, `snapshot-${id}`);
   const replicaPath = (id: string) => join(replicaDir, `volume-${id}`);
 
@@ -808,6 +808,17 @@ function createCinder(site: SiteContext, opts: CinderOptions): VolumeServiceApi 
           if (typeof args.status === 'string') v.status = args.status;
           if (args.attach_status === 'detached') v.attachments = [];
           v.updated_at = now();
+          save();
+          return res.status(202).end();
+        }
+        case 'os-unmanage': {
+          // Cinder forgets the volume; the backend keeps its bytes (a taken-over replica stays a replica).
+          requireAdmin(c, 'volume_extension:volume_unmanage');
+          if (v.status !== 'available' && v.status !== 'error')
+            throw badRequest(
+              `Invalid volume: Volume ${v.id} status must be available or error, but current status is: ${v.status}.`,
+            );
+          delete db.volumes[v.id];
           save();
           return res.status(202).end();
         }

@@ -5,10 +5,11 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { type AdminApiOptions, type RunningAdminApi, startAdminApi } from './admin-api.js';
 import { type RunningCloud, startCloud } from './cloud.js';
 import { type CloudsYaml, writeCloudsYaml } from './clouds-yaml.js';
+import { writeSimulatorState } from './quickstart-state.js';
 import { allServices } from './services.js';
 import type { ServiceFactory } from './site.js';
 import { type RunningTwoClouds, startTwoClouds } from './two-clouds.js';
@@ -48,6 +49,17 @@ export async function startCloudSim(opts: CloudSimOptions = {}): Promise<Running
       : [cloud.keystone.provider];
   const admin = await startAdminApi({ faults: cloud.faults, tokens, port: opts.adminPort });
   const cloudsYaml = opts.cloudsYaml ? writeCloudsYaml(opts.cloudsYaml, cloud) : undefined;
+  if (!temporary) {
+    // `dragon-cloudsim site off|on --state-dir <data dir>` finds the fault endpoint and an admin here.
+    const yamlPath = opts.cloudsYaml ?? join(dataDir, 'clouds.yaml');
+    if (!opts.cloudsYaml) writeCloudsYaml(yamlPath, cloud);
+    writeSimulatorState(dataDir, {
+      faults_url: `${admin.url}/sim/faults`,
+      keystone_url: `${'mode' in cloud ? cloud.primary.keystone.url : cloud.keystone.url}/v3`,
+      clouds_yaml: resolve(yamlPath),
+      regions: Object.keys(cloud.sites),
+    });
+  }
 
   const describe = (): string[] => {
     const lines: string[] = [];

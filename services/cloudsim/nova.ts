@@ -41,6 +41,9 @@ export function createNovaService(opts: NovaOptions = {}) {
 
 export const novaService = createNovaService();
 
+/** nova.conf's [quota] defaults: what GET /limits reports as the project's maximums. */
+const QUOTA_DEFAULTS = { instances: 10, cores: 20, ram: 51200 };
+
 function novaServiceWith(site: SiteContext, opts: NovaOptions): NovaService {
   const store = new ServerStore(site, join(site.dataDir, 'nova'), opts.stepDelayMs ?? 150);
   const flavors = new Map(devstackFlavors().map((f) => [f.id, f]));
@@ -98,6 +101,45 @@ function novaServiceWith(site: SiteContext, opts: NovaOptions): NovaService {
           },
         },
       ],
+    });
+  });
+
+  // ---- limits (nova.conf [quota] defaults; usage of the caller's project) -------------------------
+
+  /** Per-project quota overrides (admin PUT /os-quota-sets/{project}); not enforced, reported by /limits. */
+  const quotas = new Map<string, Partial<typeof QUOTA_DEFAULTS>>();
+  const quotaOf = (projectId: string) => ({ ...QUOTA_DEFAULTS, ...(quotas.get(projectId) ?? {}) });
+  api.put('/os-quota-sets/:project', (req, res) => {
+    if (!callerOf(res).isAdmin)
+      throw new NovaFault(403, 'Policy does not allow os_compute_api:os-quota-sets:update to be performed.');
+    const body = (req.body?.quota_set ?? {}) as Record<string, unknown>;
+    const next = { ...(quotas.get(String(req.params.project)) ?? {}) };
+    for (const k of ['instances', 'cores', 'ram'] as const)
+      if (typeof body[k] === 'number') next[k] = body[k] as number;
+    quotas.set(String(req.params.project), next);
+    res.json({ quota_set: quotaOf(String(req.params.project)) });
+  });
+  api.get('/limits', (_req, res) => {
+    const caller = callerOf(res);
+    const quota = quotaOf(caller.projectId);
+    const mine = [...store.servers.values()].filter((s) => s.projectId === caller.projectId);
+    res.json({
+      limits: {
+        rate: [],
+        absolute: {
+          maxTotalInstances: quota.instances,
+          maxTotalCores: quota.cores,
+          maxTotalRAMSize: quota.ram,
+          maxTotalKeypairs: 100,
+          maxServerMeta: 128,
+          maxServerGroups: 10,
+          maxServerGroupMembers: 10,
+          totalInstancesUsed: mine.length,
+          totalCoresUsed: mine.reduce((n, s) => n + s.flavor.vcpus, 0),
+          totalRAMUsed: mine.reduce((n, s) => n + s.flavor.ram, 0),
+          totalServerGroupsUsed: 0,
+        },
+      },
     });
   });
 

@@ -41,7 +41,12 @@ export function writeQuickstartCloudsYaml(path: string, cloud: RunningCloud): vo
  * user, JWS keys), one site per region, and a secret key kept in the state
  * directory (so registered site secrets stay readable across restarts).
  */
-export function writeQuickstartConfig(path: string, cloud: RunningCloud, statePath: string): void {
+export function writeQuickstartConfig(
+  path: string,
+  // A whole simulated cloud, or one cloud of the two-clouds mode: its Keystone and its regions.
+  cloud: Pick<RunningCloud, 'sites'> & { keystone: { url: string; keyDir: string } },
+  statePath: string,
+): void {
   const keyFile = join(statePath, 'secret_key');
   if (!existsSync(keyFile)) writeFileSync(keyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
   const regions = Object.keys(cloud.sites);

@@ -8,6 +8,7 @@ import { type Config, engineOpts } from '../common/config/index.js';
 import { getLogger } from '../common/log.js';
 import type { Transport } from '../common/rpc/types.js';
 import { protectionKinds } from './protect/kinds.js';
+import { recoveryKinds } from './recover/kinds.js';
 import { Scheduler } from './scheduler.js';
 import { Engine, type EngineSettings } from './service.js';
 import { engineSettingsFrom } from './settings.js';
@@ -25,13 +26,24 @@ export function assembleEngine(
   transport: Transport,
   overrides: Partial<EngineSettings> = {},
 ): AssembledEngine {
-  const { kinds, builtins } = protectionKinds({
+  const protection = protectionKinds({
     conf,
     db,
     transport,
     host: overrides.host ?? engineSettingsFrom(conf).host,
   });
-  const engine = new Engine(db, transport, { ...engineSettingsFrom(conf), ...overrides }, kinds, builtins);
+  // The plan step asks the loaded plugins for their recover plans: known once the engine has started.
+  const settings = { ...engineSettingsFrom(conf), ...overrides };
+  const recovery = recoveryKinds({
+    conf,
+    db,
+    plugins: () => engine.plugins,
+    planConcurrency: settings.maxParallelSteps,
+  });
+  const engine = new Engine(db, transport, settings, { ...protection.kinds, ...recovery.kinds }, [
+    ...protection.builtins,
+    ...recovery.builtins,
+  ]);
   const scheduler = new Scheduler(
     db,
     transport,

@@ -18,6 +18,7 @@ export const HOOK_OF_KIND: Record<string, 'protect' | 'recover' | 'delete' | 've
   recover: 'recover',
   delete_checkpoint: 'delete',
   verify: 'verify',
+  recovery_delete: 'delete',
 };
 
 export interface ExecutorSettings {
@@ -56,6 +57,14 @@ export interface PreparedRun {
    * calling it. Called at most once per step attempt; must not throw.
    */
   pointInTime?(step: StepRow): void;
+  /**
+   * Dependencies the kind found it can drop once it sees the cloud (e.g. a
+   * server step needs only the volume steps of the volumes it uses), as the
+   * lists to keep by step name. Only removals apply: each list is
+   * intersected with the planned one, so the plan's ordering can be relaxed,
+   * never extended (and no cycle can appear).
+   */
+  narrowDependencies?: Record<string, string[]>;
   close?(): Promise<void>;
 }
 
@@ -107,6 +116,43 @@ export function describeStep(s: Pick<StepRow, 'name' | 'action' | 'resource_type
 }
 
 const PROGRESS_WRITE_INTERVAL_MS = 1000;
+
+/**
+ * A step's `params.priority` (default 0): among the steps ready at the same
+ * time, higher ones start first. A long step that nothing else holds up (a
+ * protect's template) should not wait behind a hundred short ones for a slot.
+ * Equal priorities keep the name order (a stable sort).
+ */
+function priorityOf(step: StepRow): number {
+  const p = step.params?.priority;
+  return typeof p === 'number' && Number.isFinite(p) ? p : 0;
+}
+
+/** Applies a kind's narrowed dependencies: in memory and, fenced, in one write. */
+async function narrow(
+  exec: ClaimedExecution,
+  steps: StepRow[],
+  keep: Record<string, string[]>,
+  log: Logger,
+): Promise<void> {
+  const changes = new Map<string, string[]>();
+  for (const s of steps) {
+    const wanted = keep[s.name];
+    if (!wanted || s.status !== 'pending') continue;
+    const kept = s.depends_on.filter((d) => wanted.includes(d));
+    if (kept.length < s.depends_on.length) changes.set(s.id, kept);
+  }
+  if (changes.size === 0) return;
+  await exec.setDependencies(changes);
+  let dropped = 0;
+  for (const s of steps) {
+    const kept = changes.get(s.id);
+    if (!kept) continue;
+    dropped += s.depends_on.length - kept.length;
+    s.depends_on = kept;
+  }
+  log.info({ steps: changes.size, dependencies_dropped: dropped }, 'narrowed the step graph');
+}
 
 export async function runExecution(
   claim: Claim,
@@ -206,15 +252,19 @@ export async function runExecution(
         firstFailure = `cannot start the ${row.kind}: ${(err as Error).message}`;
       }
     }
+    if (prepared?.narrowDependencies && !firstFailure)
+      await narrow(exec, steps, prepared.narrowDependencies, log);
     const inFlight = new Map<string, Promise<void>>();
     const byName = new Map(steps.map((s) => [s.name, s]));
     const ready = () =>
-      steps.filter(
-        (s) =>
-          s.status === 'pending' &&
-          !inFlight.has(s.id) &&
-          s.depends_on.every((d) => byName.get(d)?.status === 'succeeded'),
-      );
+      steps
+        .filter(
+          (s) =>
+            s.status === 'pending' &&
+            !inFlight.has(s.id) &&
+            s.depends_on.every((d) => byName.get(d)?.status === 'succeeded'),
+        )
+        .sort((a, b) => priorityOf(b) - priorityOf(a));
 
     const runStep = async (step: StepRow): Promise<void> => {
       const stepLog = log.child({ step: step.name, action: step.action });
@@ -246,7 +296,9 @@ export async function runExecution(
         const attempt = await exec.startStep(step.id, settings.host);
         step.status = 'running';
         stepLog.info({ attempt }, 'step started');
-        let lastWrite = 0;
+        // The first write waits a full interval too: a short step reports 100 % just before it
+        // ends, and its final write records that anyway.
+        let lastWrite = Date.now();
         let pastPointInTime = false;
         const pointInTime = () => {
           if (pastPointInTime) return;
@@ -285,12 +337,7 @@ export async function runExecution(
             ...prepared?.stepContext?.(step),
           } as never);
           if (signal.aborted) throw signal.reason;
-          await exec.updateStep(step.id, {
-            status: 'succeeded',
-            progress: 100,
-            result: result ?? null,
-            finished_at: new Date(),
-          });
+          await exec.succeedStep(step.id, result ?? null);
           step.status = 'succeeded';
           step.result = result ?? null;
           progress.set(step.id, 100);

@@ -25,6 +25,34 @@ export interface PluginManifest {
   options_schema: Record<string, unknown>;
   /** Entry module relative to the plugin folder, e.g. `index.js`. */
   entry: string;
+  /**
+   * Optional: what the resource must be for this action to work, checked by
+   * the API when the resource is added — without loading the plugin's code,
+   * from what the API can read with the caller's token at the policy's
+   * primary site (see `ResourceFacts`). When the cloud cannot say (the
+   * resource or its type is not readable, the site does not answer) the
+   * resource is added, and the plugin's protect must still refuse it.
+   */
+  requires?: ResourceRequirement;
+}
+
+/** A JSON schema over the resource's facts, and the sentence that explains a refusal. */
+export interface ResourceRequirement {
+  /** JSON schema that `ResourceFacts` of an acceptable resource satisfy. */
+  schema: Record<string, unknown>;
+  /** Why a resource that does not satisfy it is refused, e.g. "its volume type must be replicated". */
+  message: string;
+}
+
+/**
+ * What the API reads about a resource to check a `requires`: for
+ * `OS::Cinder::Volume` the volume and its volume type (`extra_specs` as a
+ * project member sees them), for `OS::Nova::Server` the server.
+ */
+export interface ResourceFacts {
+  volume?: Record<string, unknown>;
+  volume_type?: Record<string, unknown>;
+  server?: Record<string, unknown>;
 }
 
 export interface PluginLogger {
@@ -91,16 +119,25 @@ export interface BankObject {
   sha256: string;
 }
 
+/**
+ * An object just written: as the manifest lists it, plus the MD5 of the bytes sent (the Swift
+ * client computes it anyway, to check Swift's ETag), so a plugin that must compare the bytes with
+ * an MD5 checksum (Glance's) needs no hash of its own. Not kept in the manifest.
+ */
+export interface WrittenObject extends BankObject {
+  md5: string;
+}
+
 /** The checkpoint's Swift container at the backup site, as a plugin sees it while protecting. */
 export interface BankWriter {
   readonly container: string;
-  /** Streams data into the bank (large data becomes a Static Large Object); size and SHA-256 are computed on the way. */
+  /** Streams data into the bank (large data becomes a Static Large Object); size, SHA-256 and MD5 are computed on the way. */
   put(
     name: string,
     data: Readable | Buffer | string,
     opts?: { size?: number; contentType?: string },
-  ): Promise<BankObject>;
-  putJson(name: string, value: unknown): Promise<BankObject>;
+  ): Promise<WrittenObject>;
+  putJson(name: string, value: unknown): Promise<WrittenObject>;
 }
 
 /** The checkpoint as a plugin sees it while recovering, verifying or deleting. */
@@ -129,6 +166,45 @@ export interface RecoverContext extends StepContext {
   checkpointId: string;
   /** What this resource's protect step returned. */
   saved: Record<string, unknown>;
+  /**
+   * Where the restored resource should land at the target site, from the
+   * recovery's mapping: `volume_type`, `availability_zone` (volumes). A
+   * plugin falls back to what it saved when a key is absent (optional so
+   * that protect→recover tests of a plugin can leave it out).
+   */
+  target?: Record<string, string>;
+}
+
+/**
+ * What a recover step returns, besides the values the template needs
+ * (`image` for a server, `volume_id` for a volume): `created` lists what it
+ * made at the target site, so a failed recovery can be rolled back and a
+ * drill torn down by the engine; `data_sha256` is the SHA-256 of the bytes
+ * written into a restored volume, which a drill compares with the volume.
+ */
+export interface RecoverResult {
+  image?: string;
+  volume_id?: string;
+  created?: CreatedResource[];
+  data_sha256?: string;
+  [key: string]: unknown;
+}
+
+export interface CreatedResource {
+  type: 'OS::Glance::Image' | 'OS::Cinder::Volume' | 'OS::Nova::KeyPair';
+  id: string;
+  /** How to undo it: `delete` (default), or `unmanage` for a volume that belongs to the storage (a replica). */
+  undo?: 'delete' | 'unmanage';
+}
+
+/** A plugin's answer to a dry run: what its recover would do, and anything that would stop it. */
+export interface RecoverPlan {
+  /** One line for people, e.g. "Glance image from bank object images/x.img (12 MiB)". */
+  summary: string;
+  /** Bytes it would read from the bank. */
+  bytes?: number;
+  problems?: Array<{ kind: string; subject?: string; message: string }>;
+  warnings?: string[];
 }
 
 /** Delete (after a checkpoint is removed) and verify steps read the bank and may touch both sites. */
@@ -145,6 +221,8 @@ export type Hook = (ctx: StepContext) => Promise<unknown>;
 export interface ActionPlugin {
   protect?: (ctx: ProtectContext) => Promise<unknown>;
   recover?: (ctx: RecoverContext) => Promise<unknown>;
+  /** Dry run of recover: reads the bank and the target site, creates nothing. */
+  plan?: (ctx: RecoverContext) => Promise<RecoverPlan>;
   delete?: (ctx: CheckpointContext) => Promise<unknown>;
   verify?: (ctx: CheckpointContext) => Promise<unknown>;
 }

@@ -161,13 +161,60 @@ export class ClaimLostError extends Error {
   override name = 'ClaimLostError';
 }
 
+/**
+ * Gathers the calls made in one turn of the event loop into one database
+ * statement: a hundred steps starting (or ending) together cost one round
+ * trip, not a hundred. Every caller still waits for its own write to be
+ * committed, so nothing that follows a write can overtake it.
+ */
+export class WriteBatch<T, R> {
+  #queue: Array<{ item: T; resolve: (r: R) => void; reject: (e: unknown) => void }> = [];
+  #scheduled = false;
+
+  /** `flush` gets the items in call order and returns one result per item, in the same order. */
+  constructor(private readonly flush: (items: T[]) => Promise<R[]>) {}
+
+  add(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.#queue.push({ item, resolve, reject });
+      if (this.#scheduled) return;
+      this.#scheduled = true;
+      setImmediate(() => void this.#run());
+    });
+  }
+
+  async #run(): Promise<void> {
+    const batch = this.#queue;
+    this.#queue = [];
+    this.#scheduled = false;
+    try {
+      const results = await this.flush(batch.map((b) => b.item));
+      batch.forEach((b, i) => {
+        b.resolve(results[i] as R);
+      });
+    } catch (err) {
+      for (const b of batch) b.reject(err);
+    }
+  }
+}
+
 /** Fenced operations on one claimed execution. */
 export class ClaimedExecution {
+  readonly #starts: WriteBatch<{ stepId: string; host: string }, number>;
+  readonly #successes: WriteBatch<{ stepId: string; result: unknown }, undefined>;
+
   constructor(
     readonly db: Knex,
     readonly id: string,
     readonly token: string,
-  ) {}
+  ) {
+    this.#starts = new WriteBatch((items) => this.#startSteps(items));
+    this.#successes = new WriteBatch((items) => this.#succeedSteps(items));
+  }
+
+  #lost(): ClaimLostError {
+    return new ClaimLostError(`execution ${this.id} was taken over by another engine`);
+  }
 
   #owned(q: Knex.QueryBuilder): Knex.QueryBuilder {
     return q.whereExists(
@@ -214,20 +261,80 @@ export class ClaimedExecution {
     if (n === 0) throw new ClaimLostError(`execution ${this.id} was taken over by another engine`);
   }
 
-  /** Starts a step: status running, attempts + 1, claimed_by this host. Returns the new attempt number. */
-  async startStep(stepId: string, host: string): Promise<number> {
-    const rows = await this.#owned(this.db('execution_steps').where({ id: stepId, execution_id: this.id }))
-      .update({
-        status: 'running',
-        attempts: this.db.raw('attempts + 1'),
-        claimed_by: host,
-        started_at: this.db.raw('coalesce(started_at, now())'),
-        error: null,
-        updated_at: this.db.fn.now(),
-      })
-      .returning(['attempts']);
+  /** Replaces the dependencies of some steps (by step id), in one statement. */
+  async setDependencies(byStep: ReadonlyMap<string, string[]>): Promise<void> {
+    if (byStep.size === 0) return;
+    const entries = [...byStep];
+    const values = entries.map(() => '(?::uuid, ?::jsonb)').join(', ');
+    const { rows } = await this.db.raw(
+      `UPDATE execution_steps s
+          SET depends_on = v.depends_on, updated_at = now()
+         FROM (VALUES ${values}) AS v(id, depends_on)
+        WHERE s.id = v.id AND s.execution_id = ?
+          AND EXISTS (SELECT 1 FROM executions WHERE id = ? AND claim_token = ?)
+        RETURNING s.id`,
+      [...entries.flatMap(([id, deps]) => [id, JSON.stringify(deps)]), this.id, this.id, this.token],
+    );
     if (rows.length === 0) throw new ClaimLostError(`execution ${this.id} was taken over by another engine`);
-    return rows[0].attempts as number;
+  }
+
+  /**
+   * Starts a step: status running, attempts + 1, claimed_by this host. Returns the new attempt number.
+   * Steps started in the same turn of the event loop are started by one statement.
+   */
+  startStep(stepId: string, host: string): Promise<number> {
+    return this.#starts.add({ stepId, host });
+  }
+
+  async #startSteps(items: Array<{ stepId: string; host: string }>): Promise<number[]> {
+    const attempts = new Map<string, number>();
+    // One statement per host (in practice one: this engine's).
+    for (const host of new Set(items.map((i) => i.host))) {
+      const ids = [...new Set(items.filter((i) => i.host === host).map((i) => i.stepId))];
+      const rows = await this.#owned(
+        this.db('execution_steps').where({ execution_id: this.id }).whereIn('id', ids),
+      )
+        .update({
+          status: 'running',
+          attempts: this.db.raw('attempts + 1'),
+          claimed_by: host,
+          started_at: this.db.raw('coalesce(started_at, now())'),
+          error: null,
+          updated_at: this.db.fn.now(),
+        })
+        .returning(['id', 'attempts']);
+      for (const r of rows as Array<{ id: string; attempts: number }>) attempts.set(r.id, r.attempts);
+    }
+    return items.map((i) => {
+      const n = attempts.get(i.stepId);
+      if (n === undefined) throw this.#lost();
+      return n;
+    });
+  }
+
+  /**
+   * Records a step's success: status succeeded, progress 100, its result, finished now (database
+   * clock). Steps that end in the same turn of the event loop are recorded by one statement.
+   */
+  succeedStep(stepId: string, result: unknown): Promise<void> {
+    return this.#successes.add({ stepId, result });
+  }
+
+  async #succeedSteps(items: Array<{ stepId: string; result: unknown }>): Promise<undefined[]> {
+    const values = items.map(() => '(?::uuid, ?::jsonb)').join(', ');
+    const { rows } = await this.db.raw(
+      `UPDATE execution_steps s
+          SET status = 'succeeded', progress = 100, result = v.result,
+              finished_at = now(), updated_at = now()
+         FROM (VALUES ${values}) AS v(id, result)
+        WHERE s.id = v.id AND s.execution_id = ?
+          AND EXISTS (SELECT 1 FROM executions WHERE id = ? AND claim_token = ?)
+        RETURNING s.id`,
+      [...items.flatMap((i) => [i.stepId, JSON.stringify(i.result ?? null)]), this.id, this.id, this.token],
+    );
+    const done = new Set((rows as Array<{ id: string }>).map((r) => r.id));
+    if (items.some((i) => !done.has(i.stepId))) throw this.#lost();
+    return items.map(() => undefined);
   }
 
   async finishSteps(statuses: StepStatus[], to: StepStatus): Promise<void> {

@@ -54,21 +54,20 @@ async function waitForJournal(
   }
 }
 
+/** An engine process with the generic machinery and no execution kinds (the steps run bare). */
+const BARE_ENGINE = 'test/support/bare-engine-main.ts';
+
 describe('engine crash takeover (kill -9)', () => {
   it('continues a killed engine execution on another engine without redoing finished steps', async () => {
     const vhost = await createVhost();
     const journal = tempJournal();
-    const engineA = startDragonProcess(
-      'services/engine/main.ts',
-      engineEnv(testDb.url, vhost.url, 'engine-a'),
-    );
+    const engineA = startDragonProcess(BARE_ENGINE, engineEnv(testDb.url, vhost.url, 'engine-a'));
     let engineB: DragonProcess | undefined;
     const api = new RabbitTransport({ url: vhost.url });
     try {
       await engineA.waitFor(/engine started/);
       await api.connect();
-      // 'recover': the engine processes run the protection kinds, whose protect needs a
-      // checkpoint; recover has no kind hooks yet, so the bare step machinery is tested.
+      // The engine processes run the bare machinery (test/support/bare-engine-main.ts): no kind hooks.
       const ex = await createExecution(db, {
         kind: 'recover',
         project_id: 'p1',
@@ -79,7 +78,7 @@ describe('engine crash takeover (kill -9)', () => {
       await waitForJournal(journal, (l) => l.some((x) => x.step === 's3' && x.event === 'start'));
       engineA.kill9();
       const killedAt = Date.now();
-      engineB = startDragonProcess('services/engine/main.ts', engineEnv(testDb.url, vhost.url, 'engine-b'));
+      engineB = startDragonProcess(BARE_ENGINE, engineEnv(testDb.url, vhost.url, 'engine-b'));
       const done = await waitForStatus(db, ex.id, ['succeeded', 'failed'], 60_000);
       expect(done.status).toBe('succeeded');
       expect(done.claimed_by).toBe('engine-b');
@@ -181,7 +180,7 @@ describe('message bus outages', () => {
 
   beforeAll(async () => {
     node = await startRabbitmqNode();
-    engine = startDragonProcess('services/engine/main.ts', {
+    engine = startDragonProcess(BARE_ENGINE, {
       ...engineEnv(testDb.url, node.url(), `engine-bus-${randomUUID().slice(0, 8)}`),
       // A long sweep interval: the work must arrive through RabbitMQ, not the sweep.
       DRAGON_ENGINE__SWEEP_INTERVAL: '3600',
@@ -230,7 +229,7 @@ describe('message bus outages', () => {
   });
 
   it('runs an execution submitted while the bus is down: the announcement fails, the sweep finds it', async () => {
-    const sweeper = startDragonProcess('services/engine/main.ts', {
+    const sweeper = startDragonProcess(BARE_ENGINE, {
       ...engineEnv(testDb.url, node.url(), 'engine-sweeper'),
       DRAGON_ENGINE__SWEEP_INTERVAL: '1',
     });

@@ -18,15 +18,13 @@ import { syncSchema } from '../../services/common/db/migrate.js';
 import { InProcessTransport } from '../../services/common/rpc/inprocess.js';
 import type { Transport } from '../../services/common/rpc/types.js';
 import { type AssembledEngine, assembleEngine } from '../../services/engine/assemble.js';
+import { apiCaller, type Body } from './api-caller.js';
 import { createTestDatabase, type TestDatabase } from './pg.js';
 import { demoSiteClients, type SiteClientsHandle } from './site-clients.js';
 import { demoToken } from './tokens.js';
 
+export type { Body };
 export { demoToken };
-
-/** An API body of whatever shape the test asserts. */
-// biome-ignore lint/suspicious/noExplicitAny: test assertions inspect arbitrary API bodies
-export type Body = any;
 
 export interface ProtectStack {
   cloud: RunningCloud;
@@ -44,6 +42,8 @@ export interface ProtectStack {
   waitExecution(id: string, timeoutMs?: number): Promise<Body>;
   /** A policy named `name` with the given resources, through the API. */
   policy(name: string, resources: Array<Record<string, unknown>>): Promise<string>;
+  /** The disaster: this Dragon's API and engine stop and its database is dropped (close() then skips them). */
+  destroyDragon(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -76,24 +76,7 @@ export async function startProtectStack(
   const api = await runApi(conf, db, transport, { listen: { host: '127.0.0.1', port: 0 } });
   const token = await demoToken(cloud);
 
-  const call = async (method: string, path: string, body?: unknown) => {
-    const r = await fetch(`${api.url}${path}`, {
-      method,
-      headers: { 'x-auth-token': token, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await r.text();
-    return { status: r.status, body: text ? JSON.parse(text) : null };
-  };
-  const waitExecution = async (id: string, timeoutMs = 120_000) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const { body } = await call('GET', `/v1/executions/${id}`);
-      if (['succeeded', 'failed', 'cancelled'].includes(body.execution.status)) return body.execution;
-      if (Date.now() > deadline) throw new Error(`execution ${id} still ${body.execution.status}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
+  const { call, waitExecution } = apiCaller(api.url, token);
   const policy = async (name: string, resources: Array<Record<string, unknown>>) => {
     const created = await call('POST', '/v1/policies', { policy: { name, backup_site: 'RegionTwo' } });
     if (created.status !== 201) throw new Error(`policy not created: ${JSON.stringify(created.body)}`);
@@ -105,6 +88,16 @@ export async function startProtectStack(
     return id;
   };
 
+  let dragonGone = false;
+  const destroyDragon = async () => {
+    if (dragonGone) return;
+    dragonGone = true;
+    await api.stop();
+    await engine?.stop();
+    await transport.close();
+    await db.destroy();
+    await testDb.drop();
+  };
   return {
     cloud,
     conf,
@@ -120,12 +113,9 @@ export async function startProtectStack(
     call,
     waitExecution,
     policy,
+    destroyDragon,
     async close() {
-      await api.stop();
-      await engine?.stop();
-      await transport.close();
-      await db.destroy();
-      await testDb.drop();
+      await destroyDragon();
       await primary.close();
       await backup.close();
       await cloud.close();

@@ -47,7 +47,11 @@ export function adminSiteClients(cloud: RunningCloud, region: string): SiteClien
   });
 }
 
-export function siteClientsFor(cloud: RunningCloud, region: string, who: Who): SiteClientsHandle {
+export function siteClientsFor(
+  cloud: { keystone: { url: string } },
+  region: string,
+  who: Who,
+): SiteClientsHandle {
   const session = new KeystoneSession({
     authUrl: `${cloud.keystone.url}/v3`,
     auth: { type: 'password', username: who.user, password: who.password, userDomainName: 'Default' },

@@ -107,25 +107,34 @@ export function createAuthMiddleware(opts: AuthMiddlewareOptions = {}): AuthMidd
     clock: opts.clock,
   });
 
-  const check = async (token: string, reqLog: Logger, globalRequestId?: string): Promise<ValidatedToken> => {
+  const check = async (
+    token: string,
+    reqLog: () => Logger,
+    globalRequestId?: string,
+  ): Promise<ValidatedToken> => {
     try {
       return await validator.validate(token, reqLog, globalRequestId);
     } catch (err) {
       if (err instanceof InvalidToken) throw unauthorized();
       if (err instanceof IdentityUnavailable) throw unavailable();
-      reqLog.error({ err: (err as Error).message }, 'unexpected token validation failure');
+      reqLog().error({ err: (err as Error).message }, 'unexpected token validation failure');
       throw unavailable();
     }
   };
 
   const handler = async (req: Request, res: Response, next: NextFunction) => {
     const requestId = requestIdOf(res);
-    const reqLog = log.child({ request_id: requestId });
+    // Made on first use: a cached token with nothing to report needs no child logger.
+    let child: Logger | undefined;
+    const reqLog = () => {
+      child ??= log.child({ request_id: requestId });
+      return child;
+    };
     const globalRequestId = globalRequestIdOf(req);
     try {
       const token = req.get('X-Auth-Token');
       if (!token) {
-        reqLog.info('request without X-Auth-Token refused');
+        reqLog().info('request without X-Auth-Token refused');
         throw unauthorized();
       }
       const user = await check(token, reqLog, globalRequestId);
@@ -137,13 +146,13 @@ export function createAuthMiddleware(opts: AuthMiddlewareOptions = {}): AuthMidd
         const hasRole = service.access.roles.some((r) => conf.service_token_roles.includes(r));
         if (!hasRole) {
           if (conf.service_token_roles_required) {
-            reqLog.warn(
+            reqLog().warn(
               { service_user_id: service.access.userId },
               'service token lacks service_token_roles',
             );
             throw unauthorized();
           }
-          reqLog.warn(
+          reqLog().warn(
             { service_user_id: service.access.userId },
             'service token lacks service_token_roles; accepted because service_token_roles_required = false',
           );
@@ -152,7 +161,8 @@ export function createAuthMiddleware(opts: AuthMiddlewareOptions = {}): AuthMidd
         context.serviceRoles = service.access.roles;
       }
       req.context = context;
-      reqLog.debug({ user_id: context.userId, project_id: context.projectId }, 'authenticated');
+      if (log.isLevelEnabled('debug'))
+        reqLog().debug({ user_id: context.userId, project_id: context.projectId }, 'authenticated');
       next();
     } catch (err) {
       next(err);

@@ -46,13 +46,22 @@ export class TokenValidator {
   }
 
   /** Resolves to what Keystone vouches for, or throws InvalidToken / IdentityUnavailable. */
-  async validate(token: string, log: Logger, globalRequestId?: string): Promise<ValidatedToken> {
+  /**
+   * `log` may be a function making the request's logger: a cache hit (nearly
+   * every request) then never pays for building a child logger it does not use.
+   */
+  async validate(
+    token: string,
+    requestLog: Logger | (() => Logger),
+    globalRequestId?: string,
+  ): Promise<ValidatedToken> {
     // A token in the cache was vouched for by Keystone (signature included) and
     // has not expired: the offline JWS check would only repeat an ES256 verify.
     const hash = tokenHash(token);
     const cached = this.opts.cache.get(hash);
     if (cached === 'invalid') throw new InvalidToken('cached invalid');
     if (cached && cached.access.expiresAt.getTime() > this.#clock()) return cached;
+    const log = typeof requestLog === 'function' ? requestLog() : requestLog;
     if (this.#jws) {
       let verdict: Awaited<ReturnType<JwsVerifier['verify']>>;
       try {

@@ -1,5 +1,6 @@
 /** /v1/policies: validate, check the named rule, call one domain function, serialise. */
 import { type Request, Router } from 'express';
+import { apiOpts } from '../../common/config/index.js';
 import { DragonError } from '../../common/errors.js';
 import {
   createPolicy,
@@ -8,11 +9,13 @@ import {
   listPolicies,
   POLICY_SORT_KEYS,
   type PolicyRow,
+  policyListVersion,
   updatePolicy,
 } from '../../common/objects/policies.js';
 import { authorizedObject, contextOf, listScope, targetFor } from '../context.js';
 import { policyTrustHooks } from '../delegation.js';
 import type { ApiDeps } from '../deps.js';
+import { ListCache, listCacheKey, sendJsonBytes } from '../list-cache.js';
 import { filters, listBody, pageRequest } from '../lists.js';
 import { route } from '../routing.js';
 import {
@@ -21,6 +24,7 @@ import {
   type UpdatePolicyBody,
   updatePolicySchema,
 } from '../schemas/policies.js';
+import { TickBatch } from '../tick-batch.js';
 import { baseUrl } from '../urls.js';
 import { bodyValidator } from '../validation.js';
 import { policyView } from '../views.js';
@@ -38,6 +42,8 @@ export function policyRoutes(deps: ApiDeps): Router {
   const router = Router();
   const validateCreate = bodyValidator<CreatePolicyBody>(createPolicySchema);
   const validateUpdate = bodyValidator<UpdatePolicyBody>(updatePolicySchema);
+  const listCache = new ListCache(deps.conf.get(apiOpts).list_cache_mib * 1024 * 1024);
+  const listVersion = new TickBatch((project: string) => policyListVersion(deps.db, project));
 
   route(router, '/policies', {
     get: async (req, res) => {
@@ -45,13 +51,21 @@ export function policyRoutes(deps: ApiDeps): Router {
       deps.enforcer.authorize('dragon:policy:list', targetFor(ctx.projectId), ctx);
       const { scope, projectFilter } = listScope(deps.enforcer, ctx, req.query);
       const page = pageRequest(req, POLICY_SORT_KEYS);
-      const found = await listPolicies(
-        deps.db,
-        scope,
-        { ...filters(req, ['name', 'status', 'backup_site'] as const), project_id: projectFilter },
-        page,
-      );
-      res.json(listBody(req, 'policies', found, page.limit, policyView));
+      const where = {
+        ...filters(req, ['name', 'status', 'backup_site'] as const),
+        project_id: projectFilter,
+      };
+      // A project's pages are remembered under its change counter, read fresh on every request
+      // and before the rows, so a stored page is never older than the counter it is stored under.
+      // All-projects lists (admin only, rarely repeated) always go to the database.
+      const key = scope !== null && listCache.enabled ? listCacheKey(req, res, scope) : undefined;
+      const version = key !== undefined && scope !== null ? await listVersion.get(scope) : 0;
+      const cached = key !== undefined ? listCache.get(key, version) : undefined;
+      if (cached) return sendJsonBytes(res, cached);
+      const found = await listPolicies(deps.db, scope, where, page);
+      const body = Buffer.from(JSON.stringify(listBody(req, 'policies', found, page.limit, policyView)));
+      if (key !== undefined) listCache.set(key, version, body);
+      sendJsonBytes(res, body);
     },
     post: async (req, res) => {
       const ctx = contextOf(req);

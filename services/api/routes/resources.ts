@@ -11,6 +11,7 @@ import {
 } from '../../common/objects/resources.js';
 import type { ApiDeps } from '../deps.js';
 import { filters, listBody, pageRequest } from '../lists.js';
+import { checkResourceRequirement } from '../resource-requirements.js';
 import { route } from '../routing.js';
 import {
   type AddResourceBody,
@@ -44,7 +45,9 @@ export function resourceRoutes(deps: ApiDeps): Router {
     post: async (req, res) => {
       const policy = await authorizedPolicy(deps, req, 'dragon:policy:resource:add');
       const { resource: body } = validateAdd(req.body);
-      const resource = await addResource(deps.db, policy, body, heartbeat());
+      const resource = await addResource(deps.db, policy, body, heartbeat(), (action) =>
+        checkResourceRequirement(deps, req, policy, action, body),
+      );
       res
         .status(201)
         .location(
@@ -65,7 +68,11 @@ export function resourceRoutes(deps: ApiDeps): Router {
       const resource = await getResource(deps.db, policy, String(req.params.resource_id));
       const { resource: changes } = validateUpdate(req.body);
       res.json({
-        resource: resourceView(await updateResource(deps.db, policy, resource, changes, heartbeat())),
+        resource: resourceView(
+          await updateResource(deps.db, policy, resource, changes, heartbeat(), (action) =>
+            checkResourceRequirement(deps, req, policy, action, resource),
+          ),
+        ),
       });
     },
     delete: async (req, res) => {

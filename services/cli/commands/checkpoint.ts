@@ -17,6 +17,17 @@ const LIST_COLUMNS = [
   col('Size', 'size_bytes'),
   col('Created At', 'created_at'),
 ];
+/** A checkpoint found in a bank: whether recovery can use it, and why not. */
+const BANK_COLUMNS = [
+  col('ID', 'id'),
+  col('Container', 'container'),
+  col('Policy', 'policy_name'),
+  col('Usable', 'usable'),
+  col('Reason', 'reason'),
+  col('Resources', 'resource_count'),
+  col('Size', 'size_bytes'),
+  col('Created At', 'created_at'),
+];
 const SHOW_COLUMNS = [
   col('ID', 'id'),
   col('Policy ID', 'policy_id'),
@@ -62,6 +73,12 @@ export function registerCheckpointCommands(checkpoint: Command, ctx: CommandCont
     .option('--policy <policy>', 'only checkpoints of this policy (name or ID)')
     .option('--status <status>', 'only checkpoints with this status')
     .option('--all-projects', 'include all projects (admin only)')
+    .option(
+      '--source <source>',
+      "database (default: what this Dragon made) or bank (what a site's Swift holds)",
+    )
+    .option('--site <site>', 'with --source bank: the site whose bank to read')
+    .option('--bank-account <project>', "with --source bank: another project's bank, read through its ACL")
     .action(
       async (
         opts: OutputOptions & {
@@ -70,9 +87,23 @@ export function registerCheckpointCommands(checkpoint: Command, ctx: CommandCont
           allProjects?: boolean;
           limit?: string;
           marker?: string;
+          source?: string;
+          site?: string;
+          bankAccount?: string;
         },
       ) => {
         const client = await ctx.client();
+        if (opts.source === 'bank') {
+          if (!opts.site) throw new Error('--source bank needs --site <site>');
+          const { checkpoints } = await client.get<{ checkpoints: Checkpoint[] }>('/v1/checkpoints', {
+            source: 'bank',
+            site: opts.site,
+            bank_account: opts.bankAccount,
+            policy_name: opts.policy,
+          });
+          ctx.printList(checkpoints, BANK_COLUMNS, opts);
+          return;
+        }
         const policyId = opts.policy ? (await findPolicy(client, opts.policy)).id : undefined;
         const rows = await client.list<Checkpoint>('/v1/checkpoints', 'checkpoints', {
           policy_id: policyId,

@@ -32,6 +32,13 @@ export const apiOpts = defineGroup('api', 'The dragon-api REST service.', {
   bind_host: str('127.0.0.1', 'Address the API listens on.'),
   bind_port: int(8007, 'Port the API listens on.', { min: 0, max: 65535 }),
   workers: int(1, 'Number of API worker processes.', { min: 1, max: 64 }),
+  list_cache_mib: int(
+    16,
+    'MiB of serialised policy list pages each API worker keeps. A page is served again only while the ' +
+      "project's change counter in the database is unchanged (checked on every request), so every worker " +
+      'answers with current data. 0 disables the cache.',
+    { min: 0, max: 4096 },
+  ),
 });
 
 export const databaseOpts = defineGroup(
@@ -109,5 +116,16 @@ export const cloudsimOpts = defineGroup(
       },
     ),
     data_dir: str('', 'Where the simulator keeps its data; empty means state_path/cloudsim.'),
+    admin_port: int(
+      0,
+      'Port of the fault-injection endpoint (dragon-cloudsim site off|on); 0 means any free port. ' +
+        'Its URL is written to state_path/cloudsim.json.',
+      { min: 0, max: 65535 },
+    ),
+    demo_workload: bool(
+      true,
+      'On the first start, create the three-tier demo workload (servers shop-web, shop-app, shop-db) ' +
+        'at the primary site in the demo project; recorded in state_path/demo-workload.json.',
+    ),
   },
 );

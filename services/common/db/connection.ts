@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import pg from 'pg';
+import { dragonTypes } from './timestamps.js';
 
 // Timestamps come back as Date (timestamptz) — ISO strings are made at the API edge.
 // Bigints (count(*)) come back as numbers: our counts never approach 2^53.
@@ -41,7 +42,8 @@ export function openDatabase(settings: DatabaseSettings): Database {
   }
   return knexFactory({
     client: 'pg',
-    connection: settings.connection,
+    // Dragon's pool only: other pg users in the process keep pg's own parsers.
+    connection: { connectionString: settings.connection, types: dragonTypes },
     pool: { min: 0, max: settings.maxPoolSize },
     acquireConnectionTimeout: 30_000,
   });

@@ -118,7 +118,8 @@ export function protectSteps(
   if (paused) steps.unshift({ name: PAUSE_STEP, action: PAUSE_ACTION, depends_on: [] });
   // The template reads the workload at the primary while the resource steps run: it needs none of
   // their results, and running it alongside them keeps it off the critical path.
-  steps.push({ name: TEMPLATE_STEP, action: TEMPLATE_ACTION, depends_on: [] });
+  // It is also the longest of them: started first, not after every resource step found a slot.
+  steps.push({ name: TEMPLATE_STEP, action: TEMPLATE_ACTION, depends_on: [], params: { priority: 1 } });
   steps.push({ name: MANIFEST_STEP, action: MANIFEST_ACTION, depends_on: steps.map((s) => s.name) });
   return steps;
 }

@@ -73,6 +73,21 @@ export async function listPolicies(
   );
 }
 
+/**
+ * The change counter of a project's policies and their resources, bumped by
+ * database triggers in the same transaction as every change (migration
+ * 20261126000004); 0 before the first change.
+ */
+export async function policyListVersion(db: Knex, projectId: string): Promise<number> {
+  // Asked before every cached list page: a named statement, which PostgreSQL parses and plans
+  // once per connection (the SQL never changes), halves its cost on the database side.
+  const row = await db('policy_list_versions')
+    .where({ project_id: projectId })
+    .first('version')
+    .options({ name: 'dragon_policy_list_version' });
+  return row ? Number(row.version) : 0;
+}
+
 export async function getPolicy(db: Knex, id: string, scope: string | null): Promise<PolicyRow> {
   const row = isUuid(id) ? await selectPolicies(db, scope).where('policies.id', id).first() : undefined;
   if (!row) throw new DragonError(404, `Policy ${id} could not be found.`);

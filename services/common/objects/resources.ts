@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { DragonError } from '../errors.js';
-import { checkActionFor } from './actions.js';
+import { type ActionInfo, checkActionFor } from './actions.js';
 import { isUniqueViolation, type Page, type PageRequest, paginate } from './pagination.js';
 import type { PolicyRow } from './policies.js';
 
@@ -76,15 +76,29 @@ export interface ResourceAdd {
   required?: boolean;
 }
 
+/**
+ * Checks the resource against its action, beyond the options: the API reads the cloud there
+ * (an action's `requires`); throws to refuse.
+ */
+export type ResourceCheck = (action: ActionInfo) => Promise<void>;
+
 /** `heartbeatIntervalSeconds` decides which engines count as running when the action is checked. */
 export async function addResource(
   db: Knex,
   policy: PolicyRow,
   values: ResourceAdd,
   heartbeatIntervalSeconds: number,
+  check?: ResourceCheck,
 ): Promise<ResourceRow> {
   const options = values.options ?? {};
-  await checkActionFor(db, heartbeatIntervalSeconds, values.resource_type, values.action, options);
+  const action = await checkActionFor(
+    db,
+    heartbeatIntervalSeconds,
+    values.resource_type,
+    values.action,
+    options,
+  );
+  await check?.(action);
   const now = new Date();
   try {
     await db('policy_resources').insert({
@@ -123,15 +137,18 @@ export async function updateResource(
   resource: ResourceRow,
   changes: ResourceUpdate,
   heartbeatIntervalSeconds: number,
+  check?: ResourceCheck,
 ): Promise<ResourceRow> {
   if (changes.action !== undefined || changes.options !== undefined) {
-    await checkActionFor(
+    const action = await checkActionFor(
       db,
       heartbeatIntervalSeconds,
       resource.resource_type,
       changes.action ?? resource.action,
       changes.options ?? resource.options ?? {},
     );
+    // Only a new action can stop fitting the resource; new options alone cannot.
+    if (changes.action !== undefined && changes.action !== resource.action) await check?.(action);
   }
   if (Object.keys(changes).length > 0) {
     const row: Record<string, unknown> = { ...changes, updated_at: new Date() };

@@ -11,6 +11,8 @@ export interface PluginInfo {
   version: string;
   description: string;
   options_schema: Record<string, unknown>;
+  /** The manifest's `requires` (plugin-api's ResourceRequirement): checked by the API at resource add. */
+  requires?: { schema: Record<string, unknown>; message: string };
 }
 
 export interface ServiceRow {

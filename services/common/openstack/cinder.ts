@@ -237,6 +237,11 @@ export class CinderClient {
     });
   }
 
+  /** Admin: os-unmanage — Cinder forgets the volume, the backend keeps it (the undo of manage). */
+  async unmanageVolume(id: string): Promise<void> {
+    await this.#action(id, { 'os-unmanage': {} });
+  }
+
   /** Admin: os-force_detach (one attachment, or all when none is given). */
   async forceDetach(id: string, attachmentId?: string): Promise<void> {
     await this.#action(id, {

@@ -22,6 +22,17 @@ export interface Flavor {
   extra_specs?: Record<string, string>;
 }
 
+/** GET /limits `absolute`; -1 means unlimited. */
+export interface AbsoluteLimits {
+  maxTotalInstances: number;
+  maxTotalCores: number;
+  maxTotalRAMSize: number;
+  totalInstancesUsed: number;
+  totalCoresUsed: number;
+  totalRAMUsed: number;
+  [key: string]: number;
+}
+
 export interface Keypair {
   name: string;
   public_key: string;
@@ -221,6 +232,24 @@ export class NovaClient {
   }
   async deleteKeypair(name: string): Promise<void> {
     await this.#call('DELETE', `os-keypairs/${encodeURIComponent(name)}`);
+  }
+
+  // limits — api-ref "Limits (limits)": the project's quota and what it uses
+  async getLimits(): Promise<AbsoluteLimits> {
+    return (await this.#json<{ limits: { absolute: AbsoluteLimits } }>('GET', 'limits')).limits.absolute;
+  }
+
+  /** Admin: PUT /os-quota-sets/{project} (instances, cores, ram, ...). */
+  async updateQuota(projectId: string, limits: Record<string, number>): Promise<Record<string, number>> {
+    return (
+      await this.#json<{ quota_set: Record<string, number> }>(
+        'PUT',
+        `os-quota-sets/${encodeURIComponent(projectId)}`,
+        {
+          json: { quota_set: limits },
+        },
+      )
+    ).quota_set;
   }
 
   // availability zones — api-ref "Availability zones (os-availability-zone)"

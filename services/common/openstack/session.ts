@@ -158,6 +158,9 @@ export function identityBase(url: string): string {
   return url.replace(/\/+$/, '').replace(/\/v3$/, '');
 }
 
+/** How long close() lets requests in flight finish before it destroys the connections. */
+const CLOSE_GRACE_MS = 5000;
+
 export class KeystoneSession {
   readonly #opts: SessionOptions;
   readonly #dispatcher: Dispatcher;
@@ -347,7 +350,21 @@ export class KeystoneSession {
   async close(): Promise<void> {
     if (!this.#ownsDispatcher || this.#closed) return;
     this.#closed = true;
-    await this.#dispatcher.close();
+    // close() waits for every request in flight; one left behind (a stream nobody reads any more
+    // after a cancel) would keep it waiting for ever, and with it the engine's shutdown.
+    const dispatcher = this.#dispatcher;
+    let timer: NodeJS.Timeout | undefined;
+    const forced = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        dispatcher.destroy().then(resolve, () => resolve());
+      }, CLOSE_GRACE_MS);
+      timer.unref();
+    });
+    try {
+      await Promise.race([dispatcher.close(), forced]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   // ---- internals ------------------------------------------------------------------------------

@@ -3,6 +3,8 @@
  * metadata and manifests, no database), so a workload can be recovered even
  * when the Dragon that protected it is gone; and their removal.
  */
+
+import { mapLimited } from '../../common/concurrency.js';
 import type { SwiftClient } from '../../common/openstack/swift.js';
 import { type BankStatus, MANIFEST_OBJECT, type Manifest, META, metaKey } from './format.js';
 import { segmentContainerName } from './names.js';
@@ -91,25 +93,17 @@ async function summarise(
     summary.reason = `status ${summary.status}${summary.statusReason ? `: ${summary.statusReason}` : ''}`;
     return summary;
   }
-  const present = new Set((await swift.listObjects(container)).map((o) => o.name));
+  // Swift lists a Static Large Object with its total size, so every object's size can be compared.
+  const present = new Map((await swift.listObjects(container)).map((o) => [o.name, o.bytes] as const));
   const missing = manifest.objects.map((o) => o.name).filter((n) => !present.has(n));
+  const wrongSize = manifest.objects.filter((o) => present.has(o.name) && present.get(o.name) !== o.size);
   if (missing.length > 0) summary.reason = `objects missing: ${missing.join(', ')}`;
+  else if (wrongSize.length > 0)
+    summary.reason = `objects do not match the manifest: ${wrongSize
+      .map((o) => `${o.name} (${present.get(o.name)} bytes, manifest ${o.size})`)
+      .join(', ')}`;
   else summary.usable = true;
   return summary;
-}
-
-/** `fn` over `items`, at most `limit` at a time, results in order. */
-async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /**

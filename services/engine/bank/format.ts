@@ -57,7 +57,19 @@ export interface ManifestInput {
   };
   graph: unknown[];
   steps: Record<string, unknown>;
-  template?: { object: string; parameters: Record<string, unknown> };
+  /**
+   * The workload template: its object, its parameters with the primary's
+   * values, and what recovery needs to know of each server and volume
+   * (flavor size, boot source, volume size/type/zone) without the primary.
+   */
+  template?: {
+    object: string;
+    parameters: Record<string, unknown>;
+    servers?: Record<string, unknown>;
+    volumes?: Record<string, unknown>;
+    /** Public keys of the servers' key pairs, by name. */
+    key_pairs?: Record<string, string>;
+  };
   [key: string]: unknown;
 }
 

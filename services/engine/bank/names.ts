@@ -60,7 +60,8 @@ export async function createUniqueContainer(
 ): Promise<string> {
   for (let n = 1; n < 1000; n++) {
     const name = containerName(policyName, date, n);
-    if (await swift.containerInfo(name)) continue;
+    // No HEAD first: the PUT carries no metadata, so on a name that is taken it changes nothing and
+    // answers 202 instead of 201 (one round trip per checkpoint less, and no race between the two).
     if (await swift.createContainer(name)) return name;
   }
   throw new Error(`bank: no free container name for policy ${policyName} at ${bankTimestamp(date)}`);

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { SwiftClient } from '../../common/openstack/swift.js';
-import type { BankObject, BankWriter } from '../plugin-api.js';
+import type { BankObject, BankWriter, WrittenObject } from '../plugin-api.js';
 import {
   type BankStatus,
   FORMAT_VERSION,
@@ -143,7 +143,7 @@ export class CheckpointBankWriter implements BankWriter {
     name: string,
     data: Readable | Buffer | string,
     opts: { size?: number; contentType?: string } = {},
-  ): Promise<BankObject> {
+  ): Promise<WrittenObject> {
     validateObjectName(name);
     if (this.#manifestWritten) throw new Error(`bank: checkpoint ${this.container} is already complete`);
     const putOpts = {
@@ -152,6 +152,7 @@ export class CheckpointBankWriter implements BankWriter {
       segmentContainer: segmentContainerName(this.container),
     };
     let object: BankObject;
+    let md5: string;
     try {
       if (data instanceof Readable) {
         const hashing = new HashingStream();
@@ -159,8 +160,10 @@ export class CheckpointBankWriter implements BankWriter {
         data.pipe(hashing);
         let sent: number;
         try {
-          sent = (await this.swift.putObject(this.container, name, hashing, { ...putOpts, size: opts.size }))
-            .size;
+          ({ size: sent, md5 } = await this.swift.putObject(this.container, name, hashing, {
+            ...putOpts,
+            size: opts.size,
+          }));
         } finally {
           if (!data.readableEnded && !data.destroyed) data.destroy();
         }
@@ -178,6 +181,7 @@ export class CheckpointBankWriter implements BankWriter {
           metadata: { [OBJECT_SHA256_META]: sha256 },
         });
         object = { name, size: r.size, sha256 };
+        md5 = r.md5;
       }
       if (opts.size !== undefined && object.size !== opts.size)
         throw new Error(`${object.size} bytes written but ${opts.size} announced`);
@@ -188,10 +192,10 @@ export class CheckpointBankWriter implements BankWriter {
       });
     }
     this.#objects.set(name, object);
-    return object;
+    return { ...object, md5 };
   }
 
-  async putJson(name: string, value: unknown): Promise<BankObject> {
+  async putJson(name: string, value: unknown): Promise<WrittenObject> {
     return this.put(name, `${JSON.stringify(value, null, 2)}\n`, { contentType: 'application/json' });
   }
 

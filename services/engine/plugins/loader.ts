@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Ajv } from 'ajv';
 import type { Logger } from '../../common/log.js';
-import type { ActionPlugin, PluginManifest } from '../plugin-api.js';
+import type { ActionPlugin, PluginManifest, ResourceRequirement } from '../plugin-api.js';
 
 export interface LoadedPlugin {
   manifest: PluginManifest;
@@ -59,7 +59,25 @@ export function validateManifest(raw: unknown): PluginManifest {
     description: typeof m.description === 'string' ? m.description : '',
     options_schema: schema as Record<string, unknown>,
     entry: need('entry'),
+    ...(m.requires !== undefined ? { requires: validateRequirement(m.requires) } : {}),
   };
+}
+
+/** `requires`: a compilable JSON schema and a non-empty message. */
+function validateRequirement(raw: unknown): ResourceRequirement {
+  const r = raw as Partial<ResourceRequirement> | null;
+  if (typeof r !== 'object' || r === null || Array.isArray(r))
+    throw new Error('manifest requires must be an object with schema and message');
+  if (typeof r.message !== 'string' || r.message === '')
+    throw new Error('manifest requires.message must be a non-empty string');
+  if (typeof r.schema !== 'object' || r.schema === null || Array.isArray(r.schema))
+    throw new Error('manifest requires.schema must be a JSON schema object');
+  try {
+    new Ajv({ strict: false }).compile(r.schema);
+  } catch (err) {
+    throw new Error(`manifest requires.schema is not a valid JSON schema: ${(err as Error).message}`);
+  }
+  return { schema: r.schema, message: r.message };
 }
 
 /** True under tsx or vitest, which can import .ts modules. */

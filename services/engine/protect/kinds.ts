@@ -24,11 +24,13 @@ import type { PolicyRow } from '../../common/objects/policies.js';
 import type { NotificationPriority, Transport } from '../../common/rpc/types.js';
 import { defaultPrimarySite } from '../../common/sites/registry.js';
 import { CheckpointBankWriter, deleteCheckpoint, openCheckpoint, TEMPLATE_OBJECT } from '../bank/index.js';
+import { builtin } from '../builtins.js';
 import type { ExecutionKindHooks, PreparedRun } from '../executor.js';
-import type { ActionPlugin, CheckpointContext, ProtectContext } from '../plugin-api.js';
+import type { CheckpointContext, ProtectContext } from '../plugin-api.js';
 import type { LoadedPlugin } from '../plugins/loader.js';
 import { type OpenSiteClients, siteClientsFor } from '../sites.js';
-import type { ExecutionRow } from '../store.js';
+import type { ExecutionRow, StepRow } from '../store.js';
+import { narrowProtectGraph } from './graph.js';
 import { pauseServers, unpauseServers } from './pause.js';
 import { buildWorkloadTemplate, validateWorkloadTemplate } from './template/index.js';
 
@@ -125,19 +127,51 @@ export function bankReadAcl(readers: string[] | null | undefined): string | unde
   return entries.length > 0 ? entries.join(',') : undefined;
 }
 
-function builtin(name: string, description: string, impl: ActionPlugin): LoadedPlugin {
-  return {
-    manifest: {
-      name,
-      resource_type: 'Dragon::Builtin',
-      version: '1',
-      description,
-      options_schema: {},
-      entry: '',
-    },
-    dir: '(built in)',
-    impl,
-  };
+/**
+ * The public keys of the servers' key pairs, by name: recovery creates a key
+ * pair the backup site lacks from it (Nova never gives private keys out, and
+ * the public key is all a server needs). A key pair that cannot be read is
+ * left out; recovery then asks for a mapping.
+ */
+async function recordKeyPairs(
+  primary: OpenSiteClients | ProtectContext['primary'],
+  servers: Array<{ key_name: string | null }>,
+  log: { warn(o: object, m: string): void },
+): Promise<Record<string, string>> {
+  const names = [...new Set(servers.map((s) => s.key_name).filter((n): n is string => Boolean(n)))].sort();
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    try {
+      const kp = await primary.nova.getKeypair(name);
+      if (kp.public_key) out[name] = kp.public_key;
+    } catch (err) {
+      log.warn({ key_name: name, err: (err as Error).message }, 'key pair not recorded');
+    }
+  }
+  return out;
+}
+
+/**
+ * The execution's steps, and the dependencies its server steps keep once the primary says which
+ * volumes each server uses (the plan made every server wait for every volume). Never throws: when
+ * the primary cannot be read, the plan stays as it is.
+ */
+async function narrowGraphOf(
+  db: Knex,
+  row: ExecutionRow,
+  primary: OpenSiteClients,
+  log: Logger,
+): Promise<{ steps: StepRow[]; narrowed?: Record<string, string[]> }> {
+  const steps = (await db('execution_steps').where({ execution_id: row.id })) as StepRow[];
+  try {
+    return { steps, narrowed: await narrowProtectGraph(steps, primary) };
+  } catch (err) {
+    log.warn(
+      { err: (err as Error).message },
+      'could not list the volumes at the primary; every server step waits for every volume step',
+    );
+    return { steps };
+  }
 }
 
 export function protectionKinds(deps: Deps): {
@@ -146,6 +180,8 @@ export function protectionKinds(deps: Deps): {
 } {
   const { db } = deps;
   const pausedServers = (executionId: string) => pausedServersIn(db, executionId);
+  const narrowGraph = (row: ExecutionRow, primary: OpenSiteClients, log: Logger) =>
+    narrowGraphOf(db, row, primary, log);
   /** The early unpause of a run, once started (the final one waits for it). */
   const earlyUnpause = new WeakMap<PreparedRun, Promise<void>>();
 
@@ -173,6 +209,8 @@ export function protectionKinds(deps: Deps): {
     async prepare(row, log): Promise<PreparedRun> {
       const { policy, checkpoint } = await load(db, row);
       const sites = await openSites(deps, policy, row, log, true);
+      // Read at the primary while the bank is made at the backup site: neither waits for the other.
+      const narrowing = narrowGraph(row, sites.primary!, log);
       try {
         let bank: CheckpointBankWriter;
         if (!checkpoint.container) {
@@ -210,10 +248,12 @@ export function protectionKinds(deps: Deps): {
           policy,
         };
         const prepared: PreparedRun = { context, close: sites.close };
+        const { steps, narrowed } = await narrowing;
+        prepared.narrowDependencies = narrowed;
         if (row.params.consistency === 'paused') {
           // Unpause as soon as every resource step is past its point-in-time capture.
           const waiting = new Set(
-            (await db('execution_steps').where({ execution_id: row.id }))
+            steps
               .filter(
                 (s: { name: string; status: string }) =>
                   !s.name.startsWith('zz-') && s.status !== 'succeeded',
@@ -241,6 +281,7 @@ export function protectionKinds(deps: Deps): {
         }
         return prepared;
       } catch (err) {
+        await narrowing.catch(() => undefined);
         await sites.close();
         throw err;
       }
@@ -415,10 +456,18 @@ export function protectionKinds(deps: Deps): {
           ctx.primary,
         );
         ctx.progress(50);
+        const keyPairs = await recordKeyPairs(ctx.primary, Object.values(template.servers), ctx.log);
         // The template must be usable where it will be used: validated by the backup site's Heat now.
         await validateWorkloadTemplate(template, ctx.backup);
         await ctx.bank.put(TEMPLATE_OBJECT, template.template, { contentType: 'application/x-yaml' });
-        return { object: TEMPLATE_OBJECT, parameters: template.parameters, graph: template.graph };
+        return {
+          object: TEMPLATE_OBJECT,
+          parameters: template.parameters,
+          graph: template.graph,
+          servers: template.servers,
+          volumes: template.volumes,
+          key_pairs: keyPairs,
+        };
       },
     }),
     builtin(MANIFEST_ACTION, 'Writes manifest.json, last: the checkpoint becomes usable.', {
@@ -430,6 +479,9 @@ export function protectionKinds(deps: Deps): {
           object: string;
           parameters: Record<string, unknown>;
           graph: unknown[];
+          servers?: Record<string, unknown>;
+          volumes?: Record<string, unknown>;
+          key_pairs?: Record<string, string>;
         };
         const resources = await db('policy_resources')
           .where({ policy_id: c.policy.id })
@@ -474,7 +526,13 @@ export function protectionKinds(deps: Deps): {
           },
           graph: template.graph,
           steps,
-          template: { object: template.object, parameters: template.parameters },
+          template: {
+            object: template.object,
+            parameters: template.parameters,
+            servers: template.servers ?? {},
+            volumes: template.volumes ?? {},
+            key_pairs: template.key_pairs ?? {},
+          },
         });
         return {
           total_size: manifest.total_size,

@@ -28,6 +28,7 @@ import type {
   RecoverContext,
   SiteClients,
   StepContext,
+  WrittenObject,
 } from '../../../services/engine/plugin-api.js';
 
 export const DEMO = { user: 'demo', password: 'DEMO_PASS', project: 'demo' };
@@ -77,12 +78,13 @@ export class DirBank implements BankWriter, BankReader {
   /** Called before each put; throw to make the bank fail, or abort a controller. */
   beforePut?: (name: string) => void;
 
-  async put(name: string, data: Readable | Buffer | string): Promise<BankObject> {
+  async put(name: string, data: Readable | Buffer | string): Promise<WrittenObject> {
     this.puts.push(name);
     this.beforePut?.(name);
     const path = join(this.dir, name);
     mkdirSync(dirname(path), { recursive: true });
     const hash = createHash('sha256');
+    const md5 = createHash('md5');
     let size = 0;
     const src = typeof data === 'string' || Buffer.isBuffer(data) ? Readable.from([Buffer.from(data)]) : data;
     await pipeline(
@@ -90,6 +92,7 @@ export class DirBank implements BankWriter, BankReader {
       new Transform({
         transform(chunk: Buffer, _e, cb) {
           hash.update(chunk);
+          md5.update(chunk);
           size += chunk.length;
           cb(null, chunk);
         },
@@ -98,10 +101,10 @@ export class DirBank implements BankWriter, BankReader {
     );
     const obj = { name, size, sha256: hash.digest('hex') };
     this.objects.set(name, obj);
-    return obj;
+    return { ...obj, md5: md5.digest('hex') };
   }
 
-  putJson(name: string, value: unknown): Promise<BankObject> {
+  putJson(name: string, value: unknown): Promise<WrittenObject> {
     return this.put(name, JSON.stringify(value));
   }
 

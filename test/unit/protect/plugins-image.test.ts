@@ -57,8 +57,9 @@ describe('image-copy', () => {
     expect(ctx.rec.progress.at(-1)?.detail?.bytes_done).toBe(bank.stat(`images/${image.id}.img`)?.size);
 
     const rctx = recoverContext(backup, bank, { id: serverId, type: SERVER }, saved);
-    const out = (await imageCopy.recover!(rctx)) as { image: string; created: boolean };
-    expect(out.created).toBe(true);
+    const out = (await imageCopy.recover!(rctx)) as { image: string; reused: boolean; created: unknown[] };
+    expect(out.reused).toBe(false);
+    expect(out.created).toEqual([{ type: 'OS::Glance::Image', id: out.image }]);
     const recovered = await backup.glance.getImage(out.image);
     expect(recovered).toMatchObject({ status: 'active', name: 'app-image', purpose: 'dr-test' });
     expect(await imageSha256(backup, out.image)).toBe(image.sha256);
@@ -66,11 +67,8 @@ describe('image-copy', () => {
     // A second recovery finds the same bytes already at the backup site and reuses them.
     const again = (await imageCopy.recover!(
       recoverContext(backup, bank, { id: serverId, type: SERVER }, saved),
-    )) as {
-      image: string;
-      created: boolean;
-    };
-    expect(again).toEqual({ image: out.image, created: false });
+    )) as { image: string; reused: boolean };
+    expect(again).toEqual({ image: out.image, reused: true, created: [] });
   });
 
   it('copies an image once per checkpoint when two servers boot from it', async () => {
@@ -90,6 +88,64 @@ describe('image-copy', () => {
     expect(bank.puts.filter((n) => n.endsWith('.img'))).toEqual([`images/${image.id}.img`]);
   });
 
+  it('lets the other servers of an image go on while the first one copies it', async () => {
+    const a = await boot('slot-1', image.id);
+    const b = await boot('slot-2', image.id);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    // The copy into the bank stalls until released: the second server's step must not wait for it.
+    let copying = false;
+    const bank = new (class extends DirBank {
+      override async put(...args: Parameters<DirBank['put']>) {
+        if (args[0].endsWith('.img')) {
+          copying = true;
+          await gate;
+        }
+        return super.put(...args);
+      }
+    })();
+    const ctx = (id: string) =>
+      protectContext({ primary, backup }, bank, { id, type: SERVER }, {}, undefined, 'cp-slots');
+    let copied = false;
+    const first = imageCopy.protect!(ctx(a)).then((saved) => {
+      copied = true;
+      return saved as { object: string; shared: boolean };
+    });
+    // Let the first step reach the copy before the second asks.
+    while (!copying) await new Promise((r) => setTimeout(r, 10));
+    const second = (await imageCopy.protect!(ctx(b))) as { object: string; shared: boolean; size: number };
+    expect(copied).toBe(false);
+    expect(second).toMatchObject({ object: `images/${image.id}.img`, shared: true });
+    release();
+    const saved = await first;
+    expect(saved).toMatchObject({ object: second.object, shared: false });
+    expect(bank.stat(second.object)?.size).toBe(second.size);
+  });
+
+  it('refuses an image whose bytes do not match the MD5 checksum Glance records', async () => {
+    const serverId = await boot('web-md5', image.id);
+    // The bank's MD5 of what it wrote is what the plugin compares: bytes changed on the way look like this.
+    const bank = new (class extends DirBank {
+      override async put(...args: Parameters<DirBank['put']>) {
+        const written = await super.put(...args);
+        return args[0].endsWith('.img') ? { ...written, md5: '0'.repeat(32) } : written;
+      }
+    })();
+    const ctx = protectContext(
+      { primary, backup },
+      bank,
+      { id: serverId, type: SERVER },
+      {},
+      undefined,
+      'cp-md5',
+    );
+    await expect(imageCopy.protect!(ctx)).rejects.toThrow(
+      new RegExp(`image ${image.id} read back with MD5 0{32} but Glance records [0-9a-f]{32}; not saved`),
+    );
+  });
+
   it('reuses the public image the backup site already has instead of uploading', async () => {
     const [cirrosAtPrimary] = await primary.glance.listImages({ name: SEED_IMAGE_NAME });
     const [cirrosAtBackup] = await backup.glance.listImages({ name: SEED_IMAGE_NAME });
@@ -100,7 +156,7 @@ describe('image-copy', () => {
     );
     const before = (await backup.glance.listImages()).length;
     const out = await imageCopy.recover!(recoverContext(backup, bank, { id: serverId, type: SERVER }, saved));
-    expect(out).toEqual({ image: cirrosAtBackup.id, created: false });
+    expect(out).toEqual({ image: cirrosAtBackup.id, reused: true, created: [] });
     expect((await backup.glance.listImages()).length).toBe(before);
   });
 
@@ -145,13 +201,10 @@ describe('server-snapshot', () => {
 
     const out = (await serverSnapshot.recover!(
       recoverContext(backup, bank, { id: serverId, type: SERVER }, saved),
-    )) as {
-      image: string;
-      created: boolean;
-    };
+    )) as { image: string; reused: boolean };
     const recovered = await backup.glance.getImage(out.image);
     expect(recovered.status).toBe('active');
-    expect(out.created).toBe(true);
+    expect(out.reused).toBe(false);
     expect(recovered.image_type).toBe('snapshot');
     expect(await imageSha256(backup, out.image)).toBe(dbImage.sha256);
   });

@@ -273,13 +273,29 @@ describe('volume-replication', () => {
     const want = await sha256OfFile(volumeFile('RegionOne', volumeId));
 
     const options = { backup_host: 'cinder@lvmdriver-1#lvmdriver-1', timeout_s: 60 };
+    const resource = { id: volumeId, type: VOLUME };
+    // Dry run: a member cannot list manageable volumes (warned); an admin sees the replica (no problem);
+    // a replica name the backend does not have is a problem.
+    const memberPlan = await volumeReplication.plan!(recoverContext(backup, bank, resource, saved, options));
+    expect(memberPlan.problems ?? []).toEqual([]);
+    expect(memberPlan.warnings?.[0]).toMatch(/admin-only/);
+    const adminSite = siteClients(cloud, 'RegionTwo', ADMIN);
+    expect(await volumeReplication.plan!(recoverContext(adminSite, bank, resource, saved, options))).toEqual({
+      summary: expect.stringContaining(`replica volume-${volumeId}`),
+      bytes: 0,
+    });
+    const missing = await volumeReplication.plan!(
+      recoverContext(adminSite, bank, resource, { ...saved, source_name: 'volume-nothere' }, options),
+    );
+    expect(missing.problems?.[0]).toMatchObject({ kind: 'replica', subject: volumeId });
+
     await expect(
       volumeReplication.recover!(
         recoverContext(backup, bank, { id: volumeId, type: VOLUME }, saved, options),
       ),
     ).rejects.toThrow(/admin-only in Cinder's default policy/);
 
-    const adminBackup = siteClients(cloud, 'RegionTwo', ADMIN);
+    const adminBackup = adminSite;
     const out = (await volumeReplication.recover!(
       recoverContext(adminBackup, bank, { id: volumeId, type: VOLUME }, saved, options),
     )) as { volume_id: string };

@@ -344,7 +344,11 @@ export function buildTemplate(w: CollectedWorkload, opts: BuildOptions = {}): Wo
         s.flavor.name,
       ),
       metadata: { ...(sv.metadata ?? {}) },
-      networks: s.portIds.map((pid) => ({ port: ref(n('port', pid)) })),
+      // A server with no port must say so: Heat would otherwise ask Nova to allocate a network.
+      networks:
+        s.portIds.length > 0
+          ? s.portIds.map((pid) => ({ port: ref(n('port', pid)) }))
+          : [{ allocate_network: 'none' }],
     };
     const az = sv['OS-EXT-AZ:availability_zone'];
     if (az)
