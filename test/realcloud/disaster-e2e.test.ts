@@ -379,6 +379,15 @@ describe('recovery on real services', () => {
       await cinder.waitForVolumeDeleted(id, SLOW);
     }
 
+    // The server's second volume could not be protected here (in-use on NFS): the recovery
+    // maps it to a scratch volume the DR project makes itself.
+    const scratch = await drClients.cinder.createVolume({ size: 1, name: `${RUN}-scratch` });
+    later(async () => {
+      await drClients.cinder.waitForVolume(scratch.id, ['available', 'error'], SLOW).catch(() => {});
+      await drClients.cinder.deleteVolume(scratch.id, { cascade: true });
+    });
+    await drClients.cinder.waitForVolume(scratch.id, ['available'], SLOW);
+
     const started = Date.now();
     const created = await dragon(
       'POST',
@@ -389,6 +398,7 @@ describe('recovery on real services', () => {
           site: 'RegionOne',
           bank_account: w.demoProject,
           stack_name: `${RUN}-recovered`,
+          mapping: { volumes: { [w.attached]: scratch.id } },
         },
       },
       dr,
@@ -423,7 +433,21 @@ describe('recovery on real services', () => {
     expect((await drClients.neutron.listSecurityGroups({ name: `${RUN}-sg` })).length).toBe(1);
     expect((await drClients.neutron.listNetworks({ name: `${RUN}-net` })).length).toBe(1);
 
+    // Teardown: the stack and everything the recovery created go; the recovery ends deleted (404).
     const del = await dragon('DELETE', `/recoveries/${recoveryId}`, undefined, dr);
     expect(del.status).toBe(202);
+    await waitFor({
+      resource: `recovery ${recoveryId} teardown`,
+      poll: async () => {
+        const r = await dragon('GET', `/recoveries/${recoveryId}`, undefined, dr);
+        return r.status === 404 ? 'deleted' : String(r.body.recovery.status);
+      },
+      status: (x) => x,
+      ready: ['deleted'],
+      failed: ['error'],
+      timeoutMs: 600_000,
+      intervalMs: 3000,
+    });
+    expect(await drClients.nova.findServer(newServer).then((x) => x?.status ?? 'DELETED')).toBe('DELETED');
   }, 1_200_000);
 });

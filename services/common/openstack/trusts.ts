@@ -58,6 +58,10 @@ export async function createTrust(req: TrustRequest): Promise<Trust> {
             project_id: req.projectId,
             // Impersonation: work done through the trust is attributed to the user, as with Heat.
             impersonation: true,
+            // Heat makes its own trust (deferred auth) from the token Dragon creates stacks with:
+            // from a trust-scoped token that is a redelegation, which Keystone refuses (403) unless
+            // this trust allows it (found against real Keystone + Heat, docs/cloud-api-notes.md).
+            allow_redelegation: true,
             roles: req.roles.map((name) => ({ name })),
           },
         },
