@@ -37,35 +37,69 @@ if (!step('lint', ['biome', 'check', '.'])) problems.push('lint (biome check) fa
 if (!step('typecheck', ['tsc', '--noEmit', '-p', 'tsconfig.json'])) problems.push('typecheck (tsc) failed');
 
 rmSync(resultsFile, { force: true });
-const vitestOk = step('tests', ['vitest', 'run', ...process.argv.slice(2)]);
-
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-if (existsSync(resultsFile)) {
-  const report = JSON.parse(readFileSync(resultsFile, 'utf8'));
-  passed = report.numPassedTests ?? 0;
-  failed = report.numFailedTests ?? 0;
-  skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
-  if (failed === 0 && !vitestOk) {
+
+/** Adds one vitest run's counts (from its JSON report) to the totals; `label` names it in problems. */
+function count(label, file, ok) {
+  if (!existsSync(file)) {
+    failed += 1;
+    problems.push(
+      ok ? `${label}: vitest wrote no results (${file})` : `${label}: vitest failed before running tests`,
+    );
+    return;
+  }
+  const report = JSON.parse(readFileSync(file, 'utf8'));
+  passed += report.numPassedTests ?? 0;
+  const f = report.numFailedTests ?? 0;
+  failed += f;
+  skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+  if (f === 0 && !ok) {
     // A file that fails to load, or an error outside any test, fails the run without failing a test.
-    const brokenFiles = (report.testResults ?? []).filter((f) => f.status === 'failed').length;
-    failed = Math.max(brokenFiles, 1);
+    const brokenFiles = (report.testResults ?? []).filter((t) => t.status === 'failed').length;
+    failed += Math.max(brokenFiles, 1);
     problems.push(
       brokenFiles > 0
-        ? `${brokenFiles} test file(s) could not run`
-        : 'vitest failed outside the tests (see the error above, e.g. the test servers did not start)',
+        ? `${label}: ${brokenFiles} test file(s) could not run`
+        : `${label}: vitest failed outside the tests (see the error above, e.g. the test servers did not start)`,
     );
-  } else if (failed > 0) {
-    problems.push(`${failed} test(s) failed`);
+  } else if (f > 0) {
+    problems.push(`${label}: ${f} test(s) failed`);
   }
-  if (report.numTotalTests === 0) problems.push('vitest ran no tests');
-} else {
-  failed = 1;
-  problems.push(
-    vitestOk ? 'vitest wrote no results (test-results/vitest.json)' : 'vitest failed before running tests',
-  );
+  if (report.numTotalTests === 0) problems.push(`${label}: vitest ran no tests`);
 }
+
+count('tests', resultsFile, step('tests', ['vitest', 'run', ...process.argv.slice(2)]));
+
+// DRAGON_REALCLOUD=1 (CI sets it; needs root): the real OpenStack services from Debian's packages
+// (test/realcloud/minicloud) and the suites that run against them. The mini cloud failing to come
+// up fails the run; the suites then fail with the reason, never skip.
+if (process.env.DRAGON_REALCLOUD === '1') {
+  const realResults = join(root, 'test-results', 'realcloud.json');
+  rmSync(realResults, { force: true });
+  process.stdout.write('\n== mini cloud: test/realcloud/minicloud up\n');
+  const started = Date.now();
+  const up = spawnSync('bash', ['test/realcloud/minicloud', 'up'], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const upOk = up.status === 0;
+  process.stdout.write(
+    `== mini cloud: ${upOk ? 'up' : `FAILED (exit ${up.status ?? up.signal})`} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+  );
+  if (!upOk)
+    problems.push(
+      'the mini cloud did not come up (test/realcloud/minicloud up; logs under /var/tmp/dragon-minicloud/logs)',
+    );
+  count(
+    'real-cloud tests',
+    realResults,
+    step('real-cloud tests', ['vitest', 'run', '--config', 'test/realcloud/vitest.config.ts']),
+  );
+  if (!upOk) failed += 1;
+}
+
 failed += problems.filter((p) => p.startsWith('lint') || p.startsWith('typecheck')).length;
 
 if (problems.length > 0) process.stdout.write(`\nFAILED: ${problems.join('; ')}\n`);
