@@ -8,6 +8,7 @@
  */
 import { parse, stringify } from 'yaml';
 import type { Manifest } from '../bank/index.js';
+import type { TemplateServer, TemplateVolume } from '../protect/template/build.js';
 
 /** One document for everything that differs at the target site. Keys are the primary's values. */
 export interface RecoveryMapping {
@@ -36,27 +37,9 @@ export const MAPPING_KEYS = [
   'volumes',
 ] as const;
 
-/** What the manifest's template record says of a server (see protect/template/build.ts TemplateServer). */
-export interface ManifestServer {
-  name: string;
-  server_name: string;
-  flavor: { name: string; vcpus: number; ram: number; disk: number };
-  image_id: string | null;
-  boot_volume_id: string | null;
-  key_name: string | null;
-  availability_zone: string | null;
-}
-
-export interface ManifestVolume {
-  name: string;
-  volume_name: string | null;
-  size: number;
-  volume_type: string;
-  availability_zone: string;
-  bootable: boolean;
-  in_policy: boolean;
-  attached_to?: { server: string; device: string };
-}
+/** What the manifest's template record says of a server and of a volume: as the template builder wrote it. */
+export type ManifestServer = TemplateServer;
+export type ManifestVolume = TemplateVolume;
 
 export interface ManifestResource {
   resource_id: string;
