@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpenStackHttpError } from '../../services/common/openstack/errors.js';
 import { waitFor } from '../../services/common/openstack/wait.js';
-import { type CloudTarget, openCloudTarget, targetKind } from '../support/cloud-target.js';
+import { type CloudTarget, openCloudTarget } from '../support/cloud-target.js';
 import type { Clients } from '../unit/cloudsim/together-support.js';
 
 const RUN = `ct${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
@@ -146,22 +146,18 @@ describe('Swift', () => {
     expect(r).toMatchObject({ deleted: 2, notFound: 1, errors: [] });
   });
 
-  // The simulator has no third persona; its ACLs are checked in test/unit/cloudsim/swift.test.ts.
-  it.runIf(targetKind() === 'real')(
-    'refuses another project until the owner grants read with an ACL (keystoneauth syntax)',
-    async () => {
-      const dr = target.clients('dr');
-      const drProject = (await dr.session.authenticate()).projectId;
-      const url = `${await demo.swift.accountUrl()}/${c}/top`;
-      const read = () => dr.session.request('GET', url, { allowStatus: [403] });
-      expect((await read()).status).toBe(403);
-      await demo.swift.setContainerAcl(c, { read: `${drProject}:*` });
-      const ok = await read();
-      expect(ok.status).toBe(200);
-      expect(await ok.text()).toBe('y');
-      await demo.swift.setContainerAcl(c, { read: '' });
-    },
-  );
+  it('refuses another project until the owner grants read with an ACL (keystoneauth syntax)', async () => {
+    const dr = target.clients('dr');
+    const drProject = (await dr.session.authenticate()).projectId;
+    const url = `${await demo.swift.accountUrl()}/${c}/top`;
+    const read = () => dr.session.request('GET', url, { allowStatus: [403] });
+    expect((await read()).status).toBe(403);
+    await demo.swift.setContainerAcl(c, { read: `${drProject}:*` });
+    const ok = await read();
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toBe('y');
+    await demo.swift.setContainerAcl(c, { read: '' });
+  });
 
   it('refuses to delete a non-empty container with 409', async () => {
     const err = await demo.swift.deleteContainer(c).catch((e: unknown) => e);

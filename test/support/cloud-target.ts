@@ -137,9 +137,17 @@ export async function openCloudTarget(): Promise<CloudTarget> {
 
   const cloud: RunningCloud = await startWholeCloud();
   const authUrl = `${cloud.keystone.url}/v3`;
+  // The recovery side's project, as the mini cloud's real-dr: another project with a member user.
+  const store = cloud.keystone.store;
+  const drProject =
+    store.findProject({ name: 'dr', domainId: 'default' }) ?? store.createProject({ name: 'dr' });
+  const drUser =
+    store.findUser({ name: 'dr', domainId: 'default' }) ??
+    store.createUser({ name: 'dr', password: 'DR_PASS', defaultProjectId: drProject.id });
+  store.grant(drUser.id, store.ensureRole('member').id, { projectId: drProject.id });
+  const dr = { userName: 'dr', password: 'DR_PASS', projectName: 'dr' };
   const sessionOptions = (who: Persona): SessionOptions => {
-    if (who === 'dr') throw new Error('the simulator target has no dr persona');
-    const u = who === 'demo' ? cloud.demo : cloud.admin;
+    const u = who === 'demo' ? cloud.demo : who === 'dr' ? dr : cloud.admin;
     return {
       authUrl,
       auth: { type: 'password', username: u.userName, password: u.password, userDomainName: 'Default' },
