@@ -334,24 +334,26 @@ export class HeatEngine {
     while (stack.running) await stack.running.done;
   }
 
-  /** The stack's outputs; a failing one carries `output_error` as in Heat. */
-  async outputs(stack: Stack, token: string): Promise<Array<Record<string, unknown>>> {
+  /** The stack's outputs (or only the one named `only`); a failing one carries `output_error` as in Heat. */
+  async outputs(stack: Stack, token: string, only?: string): Promise<Array<Record<string, unknown>>> {
     const ctx = this.#resolver(stack, token, new AbortController().signal);
-    const out: Array<Record<string, unknown>> = [];
-    for (const [key, o] of Object.entries(stack.template.outputs)) {
-      if (!isActive(o.condition, stack.conditions)) continue;
-      try {
-        out.push({ output_key: key, output_value: await resolve(o.value, ctx), description: o.description });
-      } catch (e) {
-        out.push({
-          output_key: key,
-          output_value: null,
-          description: o.description,
-          output_error: e instanceof Error ? e.message : String(e),
-        });
-      }
-    }
-    return out;
+    const wanted = Object.entries(stack.template.outputs).filter(
+      ([key, o]) => (only === undefined || key === only) && isActive(o.condition, stack.conditions),
+    );
+    return Promise.all(
+      wanted.map(async ([key, o]) => {
+        try {
+          return { output_key: key, output_value: await resolve(o.value, ctx), description: o.description };
+        } catch (e) {
+          return {
+            output_key: key,
+            output_value: null,
+            description: o.description,
+            output_error: e instanceof Error ? e.message : String(e),
+          };
+        }
+      }),
+    );
   }
 
   /** The attributes shown by resource-show: the physical resource as its API shows it. */

@@ -61,9 +61,10 @@ export async function resolve(value: unknown, ctx: ResolveContext): Promise<unkn
   if (Array.isArray(value)) return Promise.all(value.map((v) => resolve(v, ctx)));
   if (typeof value !== 'object' || value === null) return value;
   if (!isFunction(value)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = await resolve(v, ctx);
-    return out;
+    // Side by side, as Heat reads cached attribute values: 50 get_attr in one output is not 50 round trips in a row.
+    const entries = Object.entries(value);
+    const values = await Promise.all(entries.map(([, v]) => resolve(v, ctx)));
+    return Object.fromEntries(entries.map(([k], i) => [k, values[i]]));
   }
   const [fn, raw] = Object.entries(value)[0];
   switch (fn) {

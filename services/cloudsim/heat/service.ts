@@ -222,7 +222,9 @@ export function heatService(site: SiteContext): HeatServiceApi {
       }
       const s = stackOf(req);
       const shown: Record<string, unknown> = stackBody(req, s);
-      if (!s.deleted && !(s.action === 'CREATE' && s.status === 'IN_PROGRESS'))
+      // resolve_outputs=False (Heat API): the status without evaluating every output, for pollers.
+      const resolveOutputs = !/^(false|0|no|off)$/i.test(String(req.query.resolve_outputs ?? 'true'));
+      if (resolveOutputs && !s.deleted && !(s.action === 'CREATE' && s.status === 'IN_PROGRESS'))
         shown.outputs = await engine.outputs(s, callerOf(res).token);
       res.json({ stack: shown });
     }),
@@ -276,7 +278,7 @@ export function heatService(site: SiteContext): HeatServiceApi {
     site.auth,
     wrap(async (req, res) => {
       const s = stackOf(req);
-      const o = (await engine.outputs(s, callerOf(res).token)).find((x) => x.output_key === req.params.key);
+      const [o] = await engine.outputs(s, callerOf(res).token, req.params.key as string);
       if (!o)
         throw new HeatError('NotFound', `Specified output key ${req.params.key as string} not found.`, 404);
       res.json({ output: o });

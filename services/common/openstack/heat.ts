@@ -140,9 +140,16 @@ export class HeatClient {
     return (await this.#json<{ stack: HeatStack }>('GET', stackPath(ref))).stack;
   }
 
-  /** Like getStack, undefined when there is no such stack (404). */
-  async findStack(ref: StackRef): Promise<HeatStack | undefined> {
-    const res = await this.session.request('GET', this.#target(stackPath(ref)), { allowStatus: [404] });
+  /**
+   * Like getStack, undefined when there is no such stack (404). `resolveOutputs: false` asks Heat not to
+   * evaluate the outputs (`?resolve_outputs=False`): a poller needs the status, and a big stack's outputs
+   * can cost Heat a call per resource.
+   */
+  async findStack(ref: StackRef, o: { resolveOutputs?: boolean } = {}): Promise<HeatStack | undefined> {
+    const query = o.resolveOutputs === false ? '?resolve_outputs=False' : '';
+    const res = await this.session.request('GET', this.#target(`${stackPath(ref)}${query}`), {
+      allowStatus: [404],
+    });
     if (res.status === 404) {
       await res.body?.cancel().catch(() => {});
       return undefined;
@@ -259,13 +266,14 @@ export class HeatClient {
   ): Promise<HeatStack> {
     type State = HeatStack & { failures?: string[] };
     const action = status.split('_')[0];
-    return waitFor<State>({
+    // Polled without outputs (cheap for Heat); the stack that reached `status` is shown once more with them.
+    const reached = await waitFor<State>({
       resource: `stack ${typeof ref === 'string' ? ref : `${ref.name} (${ref.id})`}`,
       ...o,
       poll: async () => {
         let s: State | undefined;
         try {
-          s = await this.findStack(ref);
+          s = await this.findStack(ref, { resolveOutputs: false });
         } catch (err) {
           if (!(err instanceof OpenStackHttpError && err.status === 404)) throw err;
         }
@@ -309,5 +317,7 @@ export class HeatClient {
       ].filter((x) => x !== status),
       fault: (s) => [s.stack_status_reason, ...(s.failures ?? [])].filter(Boolean).join('; '),
     });
+    if (status === 'DELETE_COMPLETE' || !reached.id) return reached;
+    return (await this.findStack({ name: reached.stack_name, id: reached.id })) ?? reached;
   }
 }

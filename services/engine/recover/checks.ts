@@ -6,6 +6,7 @@
  * does not pass, so a drill that did not prove the checkpoint says so.
  */
 import { createHash } from 'node:crypto';
+import { mapLimited } from '../../common/concurrency.js';
 import type { SiteClients, StepContext } from '../plugin-api.js';
 
 export interface Check {
@@ -23,20 +24,20 @@ export async function serverChecks(
   site: SiteClients,
   servers: Record<string, string>,
   ctx: StepContext,
+  /** How many servers are asked about at once (the execution's max_parallel_steps). */
+  width = 1,
 ): Promise<Check[]> {
-  const out: Check[] = [];
-  for (const [old, id] of Object.entries(servers)) {
+  return mapLimited(Object.entries(servers), width, async ([old, id]): Promise<Check> => {
     ctx.signal.throwIfAborted();
     const s = await site.nova.getServer(id);
-    out.push({
+    return {
       check: 'server_active',
       resource_id: old,
       new_id: id,
       ok: s.status === 'ACTIVE',
       detail: `status ${s.status}`,
-    });
-  }
-  return out;
+    };
+  });
 }
 
 /** The SHA-256 of a volume's bytes as Cinder reads them (a temporary image, removed afterwards). */

@@ -73,7 +73,9 @@ interface RecoveryContext {
   shared: { plan?: StoredPlan };
 }
 
-const STACK_WAIT = { intervalMs: 500, maxIntervalMs: 2000, timeoutMs: 2 * 3600_000 };
+// A stack show without outputs is cheap for Heat: polling at most every second keeps the RTO from
+// waiting out a long back-off after a quick stack (the recovery time is what the user measures).
+const STACK_WAIT = { intervalMs: 250, maxIntervalMs: 1000, timeoutMs: 2 * 3600_000 };
 
 async function loadRecovery(db: Knex, row: ExecutionRow): Promise<RecoveryRow> {
   const rec = (await db('recoveries').where({ id: row.params.recovery_id }).first()) as
@@ -457,27 +459,32 @@ export function recoveryKinds(deps: Deps): {
         }
         const ref = { name: current.stack_name, id: stackId };
         ctx.progress(10);
-        await heat.waitForStack(ref, 'CREATE_COMPLETE', { ...STACK_WAIT, signal: ctx.signal });
+        const complete = await heat.waitForStack(ref, 'CREATE_COMPLETE', {
+          ...STACK_WAIT,
+          signal: ctx.signal,
+        });
         ctx.progress(90);
-        const output = async (key: string) =>
-          ((await heat.getOutput(ref, key).catch(() => undefined)) ?? {}) as Record<string, unknown>;
-        const idMap = (await output('resource_ids')) as Record<string, string>;
-        const serverAddresses = await output('server_addresses');
-        const floating = await output('floating_ip_addresses');
+        const outputs = complete.outputs ?? [];
+        const output = (key: string) =>
+          (outputs.find((o) => o.output_key === key && !o.output_error)?.output_value ?? {}) as Record<
+            string,
+            unknown
+          >;
+        const idMap = output('resource_ids') as Record<string, string>;
+        const serverAddresses = output('server_addresses');
+        const floating = output('floating_ip_addresses');
         // Fixed IPs: each recorded address on a port → the address the new port got.
         const fixedIps: Record<string, string> = {};
         const recorded = recordedAddresses(plan.template);
         const graph = (c.bank.manifest.graph ?? []) as Array<{ name: string; resource_id: string }>;
-        for (const node of graph) {
-          const ips = recorded.get(node.name);
-          const newPort = idMap[node.resource_id];
-          if (!ips || ips.length === 0 || !newPort) continue;
-          const port = await c.backup.neutron.getPort(newPort).catch(() => undefined);
+        const ported = graph.filter((node) => recorded.get(node.name)?.length && idMap[node.resource_id]);
+        await mapLimited(ported, deps.planConcurrency ?? 1, async (node) => {
+          const port = await c.backup.neutron.getPort(idMap[node.resource_id]).catch(() => undefined);
           const got = (port?.fixed_ips ?? []).map((f) => f.ip_address);
-          ips.forEach((ip, i) => {
+          recorded.get(node.name)!.forEach((ip, i) => {
             if (got[i]) fixedIps[ip] = got[i];
           });
-        }
+        });
         return {
           stack_id: stackId,
           stack_name: current.stack_name,
@@ -501,7 +508,7 @@ export function recoveryKinds(deps: Deps): {
               .filter((id) => stack.id_map[id])
               .map((id) => [id, stack.id_map[id]]),
           );
-          const checks = await serverChecks(c.backup, newServers, ctx as StepContext);
+          const checks = await serverChecks(c.backup, newServers, ctx as StepContext, deps.planConcurrency);
           if (c.recovery.drill) {
             const results = await stepResults(db, ctx.executionId);
             const volumes = Object.entries(results)

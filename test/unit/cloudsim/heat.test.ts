@@ -133,6 +133,10 @@ describe('Heat simulator: a stack of network, subnet, port, security group, volu
 
     const out = Object.fromEntries((stack.outputs ?? []).map((o) => [o.output_key, o.output_value]));
     expect(out.server_ip).toBe('10.0.0.10');
+    // resolve_outputs=False (what pollers ask for): the status without evaluating the outputs.
+    const bare = await h.findStack({ name: 'app', id: created.id }, { resolveOutputs: false });
+    expect(bare?.stack_status).toBe('CREATE_COMPLETE');
+    expect(bare?.outputs).toBeUndefined();
     expect(out.port_ip).toBe('10.0.0.10');
     expect(out.volume_size).toBe(2);
     expect(out.banner).toBe('vm app-vm at 10.0.0.10');
