@@ -44,7 +44,8 @@ export function writeQuickstartCloudsYaml(path: string, cloud: RunningCloud): vo
 export function writeQuickstartConfig(
   path: string,
   // A whole simulated cloud, or one cloud of the two-clouds mode: its Keystone and its regions.
-  cloud: Pick<RunningCloud, 'sites'> & { keystone: { url: string; keyDir: string } },
+  // Only the region names are read of `sites`.
+  cloud: { sites: Record<string, unknown>; keystone: { url: string; keyDir: string } },
   statePath: string,
 ): void {
   const keyFile = join(statePath, 'secret_key');

@@ -19,15 +19,14 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningApi, runApi } from '../../services/api/service.js';
-import { startCloud } from '../../services/cloudsim/cloud.js';
 import { writeQuickstartConfig } from '../../services/cloudsim/quickstart-clouds.js';
-import { allServices } from '../../services/cloudsim/services.js';
 import { loadDragonConfig } from '../../services/common/config/index.js';
 import { openDatabase } from '../../services/common/db/connection.js';
 import { syncSchema } from '../../services/common/db/migrate.js';
 import { configureLogging } from '../../services/common/log.js';
 import { InProcessTransport } from '../../services/common/rpc/inprocess.js';
 import { type AssembledEngine, assembleEngine } from '../../services/engine/assemble.js';
+import { startCloudInWorker } from '../support/cloud-worker.js';
 import { adminSiteClients, demoSiteClients } from '../support/site-clients.js';
 import { buildThreeTier } from '../support/three-tier.js';
 import { passwordToken } from '../support/tokens.js';
@@ -43,7 +42,8 @@ const fast = { intervalMs: 20, maxIntervalMs: 200, timeoutMs: 600_000 };
 
 const dataRoot = process.env.BENCH_DATA_DIR ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
 const cloudDir = mkdtempSync(join(dataRoot, 'bench-recover-cloudsim-'));
-const cloud = await startCloud({ services: allServices, dataDir: cloudDir });
+// The simulator on a thread of its own: its work is the cloud's, not Dragon's (see test/support/cloud-worker.ts).
+const cloud = await startCloudInWorker({ dataDir: cloudDir });
 const state = mkdtempSync(join(tmpdir(), 'bench-recover-'));
 writeQuickstartConfig(join(state, 'dragon.conf'), cloud, state);
 const conf = loadDragonConfig({ sources: { configFiles: [join(state, 'dragon.conf')], configDirs: [] } });
@@ -237,7 +237,7 @@ if (ONLY !== 'three-tier') {
   ]);
   for (const region of ['RegionOne', 'RegionTwo'])
     for (const type of ['compute', 'volumev3', 'image', 'network', 'object-store', 'orchestration'])
-      cloud.faults[region]!.set(type, { latencyMs: LATENCY_MS });
+      await cloud.setFault(region, type, { latencyMs: LATENCY_MS });
   const wide = await recoverWith(c, container, PARALLEL, 'many');
   const serial = await recoverWith(c, container, 1, 'many');
   report(

@@ -3,7 +3,7 @@
  * (RegionOne is the primary, RegionTwo the backup), the way the engine
  * hands them to plugins and the template builder.
  */
-import type { RunningCloud } from '../../services/cloudsim/cloud.js';
+import type { DemoIdentity, RunningCloud } from '../../services/cloudsim/cloud.js';
 import { CinderClient } from '../../services/common/openstack/cinder.js';
 import { GlanceClient } from '../../services/common/openstack/glance.js';
 import { HeatClient } from '../../services/common/openstack/heat.js';
@@ -25,7 +25,19 @@ export interface Who {
   projectId: string;
 }
 
-export function demoSiteClients(cloud: RunningCloud, region: string): SiteClientsHandle {
+/**
+ * What these helpers need of a simulated cloud: a running one in this
+ * process, or one on a worker thread (test/support/cloud-worker.ts), which
+ * knows its admin project's id instead of having the identity store at hand.
+ */
+export interface SimCloudInfo {
+  keystone: { url: string } & Partial<Pick<RunningCloud['keystone'], 'store'>>;
+  demo: DemoIdentity;
+  admin: RunningCloud['admin'];
+  adminProjectId?: string;
+}
+
+export function demoSiteClients(cloud: SimCloudInfo, region: string): SiteClientsHandle {
   const d = cloud.demo;
   return siteClientsFor(cloud, region, {
     user: d.userName,
@@ -36,9 +48,10 @@ export function demoSiteClients(cloud: RunningCloud, region: string): SiteClient
 }
 
 /** The admin of the simulated cloud (to make shared networks and the like). */
-export function adminSiteClients(cloud: RunningCloud, region: string): SiteClientsHandle {
+export function adminSiteClients(cloud: SimCloudInfo, region: string): SiteClientsHandle {
   const a = cloud.admin;
-  const projectId = cloud.keystone.store.findProject({ name: a.projectName })?.id ?? '';
+  const projectId =
+    cloud.adminProjectId ?? cloud.keystone.store?.findProject({ name: a.projectName })?.id ?? '';
   return siteClientsFor(cloud, region, {
     user: a.userName,
     password: a.password,
