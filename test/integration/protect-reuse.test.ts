@@ -8,7 +8,7 @@
  * checkpoint using it goes; a re-uploaded image is copied again; a changed
  * referenced object fails verify naming it.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import imageCopy from '../../plugins/image-copy/index.js';
 import type { GlanceService } from '../../services/cloudsim/glance.js';
@@ -241,6 +241,48 @@ describe('image-copy reuses an image an earlier checkpoint saved', () => {
     expect(saved.every((s) => s.reused_from === undefined)).toBe(true);
     // And the unchanged one before it still holds its own copy.
     expect(await objectsIn(before.container)).toContain(`images/${image}.img`);
+  });
+
+  it('keeps what a protect still being written references, and lets go when that checkpoint goes', async () => {
+    const bytes = randomBytes(1024 * 1024 + 7);
+    const image = await uploadImage('inflight-base', bytes);
+    const server = await boot('inflight-1', image);
+    const policy = await stack.policy('reuse-inflight', [
+      { resource_id: server, resource_type: SERVER, action: 'image-copy' },
+    ]);
+    const a = (await protect(policy)) as { id: string; container: string; project_id?: string };
+    const object = `images/${image}.img`;
+    // A protect that took a's image and has not written its manifest yet (as the engine records it).
+    const inflight = randomUUID();
+    const now = new Date();
+    await stack.db('checkpoints').insert({
+      id: inflight,
+      policy_id: policy,
+      policy_name: 'reuse-inflight',
+      project_id: a.project_id,
+      site: 'RegionTwo',
+      container: `reuse-inflight_${inflight.slice(0, 8)}`,
+      status: 'creating',
+      created_at: now,
+      updated_at: now,
+    });
+    await stack.db('checkpoint_references').insert({
+      checkpoint_id: inflight,
+      container: a.container,
+      object,
+      size: bytes.length,
+      sha256: sha256(bytes),
+      source_checkpoint_id: a.id,
+      created_at: now,
+    });
+    await deleteCheckpoint(a.id);
+    expect(await bankStatus(a.container)).toBe('retained');
+    expect(await objectsIn(a.container)).toEqual([object]);
+
+    // That protect failed; deleting its checkpoint removes the container it kept alive.
+    await stack.db('checkpoints').where({ id: inflight }).update({ status: 'error' });
+    await deleteCheckpoint(inflight);
+    expect(await backup.swift.containerInfo(a.container)).toBeUndefined();
   });
 });
 
