@@ -171,6 +171,22 @@ describe('image-copy reuses an image an earlier checkpoint saved', () => {
     expect(plan.bytes).toBe(imageBytes.length);
     expect(out.reused).toBe(false);
     expect(recovered).toBe(sha256(imageBytes));
+
+    // And a whole recovery (aa-verify, aa-plan with its preflight, the servers) from the bank.
+    const rec = await call('POST', '/v1/recoveries', {
+      recovery: { checkpoint: second.container, site: 'RegionTwo', stack_name: 'reuse-dr' },
+    });
+    expect(rec.status, JSON.stringify(rec.body)).toBe(202);
+    const execution = await waitExecution(rec.body.execution_id);
+    expect(execution.status, JSON.stringify(execution)).toBe('succeeded');
+    const recovery = (await call('GET', `/v1/recoveries/${rec.body.recovery.id}`)).body.recovery;
+    const server = await backup.nova.getServer(recovery.result.id_map[servers[0]]);
+    expect(server.status).toBe('ACTIVE');
+    const bootImage = typeof server.image === 'object' && server.image ? server.image.id : '';
+    const dl = await backup.glance.downloadImage(bootImage);
+    const hash = createHash('sha256');
+    for await (const c of dl!.stream) hash.update(c as Buffer);
+    expect(hash.digest('hex')).toBe(sha256(imageBytes));
   });
 
   it('removes the retained container when the last checkpoint referencing it is deleted', async () => {
