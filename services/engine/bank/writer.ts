@@ -76,6 +76,8 @@ export class CheckpointBankWriter implements BankWriter {
   /** By object name: a checkpoint uses one copy of a name, its own or a referenced one. */
   readonly #references = new Map<string, BankReference>();
   #ledger: ReferenceLedger | undefined;
+  /** `<container>/<object>` the ledger offered: the only objects this checkpoint may reference. */
+  readonly #offered = new Set<string>();
   #manifestWritten = false;
 
   private constructor(
@@ -251,7 +253,9 @@ export class CheckpointBankWriter implements BankWriter {
   async findEarlier(object: string, match: EarlierMatch): Promise<EarlierObject | undefined> {
     if (!this.#ledger || this.#manifestWritten) return undefined;
     const found = await this.#ledger.find(object, match);
-    return found && found.container !== this.container ? found : undefined;
+    if (!found || found.container === this.container) return undefined;
+    this.#offered.add(`${found.container}/${found.object}`);
+    return found;
   }
 
   async reference(ref: BankReference): Promise<void> {
@@ -266,6 +270,9 @@ export class CheckpointBankWriter implements BankWriter {
     const known = this.#references.get(ref.object);
     if (known && known.container !== ref.container)
       throw new Error(`bank: ${ref.object} is already referenced from ${known.container}`);
+    // Only what an earlier live checkpoint of the project holds (findEarlier), never a container of choice.
+    if (!known && !this.#offered.has(where))
+      throw new Error(`bank: cannot reference ${where}: findEarlier did not offer it`);
     const clean: BankReference = {
       container: ref.container,
       object: ref.object,

@@ -178,32 +178,54 @@ describe('checkpoints referencing an earlier checkpoint', () => {
 
   it('refuses a reference to an object that is not there, and a manifest whose reference went away', async () => {
     const a = await older('ref-race');
+    const gone: BankReference = {
+      container: a.bank.container,
+      object: 'images/none.img',
+      size: 1,
+      sha256: 'x',
+      checkpoint_id: 'cp',
+    };
     const bank = await checkpoint('ref-race-new');
-    const ledger = memoryLedger();
+    const ledger = memoryLedger({ ...gone, saved: {} });
     await bank.useLedger(ledger);
-    await expect(
-      bank.reference({
-        container: a.bank.container,
-        object: 'images/none.img',
-        size: 1,
-        sha256: 'x',
-        checkpoint_id: 'cp',
-      }),
-    ).rejects.toThrow(`${a.bank.container}/images/none.img`);
+    expect(await bank.findEarlier(gone.object, () => true)).toBeDefined();
+    await expect(bank.reference(gone)).rejects.toThrow(`${a.bank.container}/images/none.img: is missing`);
     expect(ledger.rows).toEqual([]);
     // Taken while it was there, gone before the manifest (the older checkpoint deleted meanwhile).
-    await bank.reference({
+    const there: BankReference = {
       container: a.bank.container,
       object: 'images/base.img',
       size: a.written.size,
       sha256: a.written.sha256,
       checkpoint_id: a.manifest.checkpoint_id,
-    });
+    };
+    const racing = await checkpoint('ref-race-new');
+    await racing.useLedger(memoryLedger({ ...there, saved: {} }));
+    await racing.findEarlier(there.object, () => true);
+    await racing.reference(there);
     await deleteCheckpoint({ swift, container: a.bank.container });
-    await expect(bank.writeManifest(input('ref-race-new'))).rejects.toThrow(
-      `${a.bank.container}/images/base.img`,
+    await expect(racing.writeManifest(input('ref-race-new'))).rejects.toThrow(
+      `${a.bank.container}/images/base.img is missing`,
     );
-    expect(await swift.headObject(bank.container, 'manifest.json')).toBeUndefined();
+    expect(await swift.headObject(racing.container, 'manifest.json')).toBeUndefined();
+  });
+
+  it('references only what the ledger offered, never a container of the caller choice', async () => {
+    const a = await older('ref-offered');
+    const bank = await checkpoint('ref-offered-new');
+    await bank.useLedger(memoryLedger());
+    await expect(
+      bank.reference({
+        container: a.bank.container,
+        object: 'images/base.img',
+        size: a.written.size,
+        sha256: a.written.sha256,
+        checkpoint_id: a.manifest.checkpoint_id,
+      }),
+    ).rejects.toThrow(/did not offer it/);
+    const manifest = await bank.writeManifest(input('ref-offered-new'));
+    expect(manifest.references).toBeUndefined();
+    expect(manifest.format_version).toBe(1);
   });
 
   it('keeps only the referenced object (with its segments) when the older checkpoint is deleted', async () => {
