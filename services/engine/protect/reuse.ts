@@ -212,7 +212,6 @@ export async function collectRetained(
       container: string;
     }>
   ).map((r) => r.container);
-  await db(TABLE).where({ checkpoint_id: checkpoint.id }).delete();
   const collected: string[] = [];
   for (const container of containers) {
     // Only a container Dragon itself retained: an available checkpoint lives on by its own rules.
@@ -222,6 +221,8 @@ export async function collectRetained(
       container,
       site: checkpoint.site,
       project_id: checkpoint.project_id,
+      // Still `creating` when a cancelled protect is cleaned up: its own references hold nothing.
+      exceptCheckpoint: checkpoint.id,
     });
     await deleteCheckpoint({ swift, container, keep });
     if (keep.length === 0) {
@@ -229,5 +230,7 @@ export async function collectRetained(
       log.info({ container }, 'retained container removed: no checkpoint references it any more');
     }
   }
+  // Last: a collection that fails part way is done again when the deletion is retried.
+  await db(TABLE).where({ checkpoint_id: checkpoint.id }).delete();
   return collected;
 }
