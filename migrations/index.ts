@@ -9,6 +9,7 @@ import * as m002 from './20261126000002_protection.js';
 import * as m003 from './20261126000003_bank_readers.js';
 import * as m004 from './20261126000004_policy_list_versions.js';
 import * as m010 from './20261126000010_recoveries.js';
+import * as m011 from './20261126000011_checkpoint_references.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -21,4 +22,5 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261126000003_bank_readers', m003],
   ['20261126000004_policy_list_versions', m004],
   ['20261126000010_recoveries', m010],
+  ['20261126000011_checkpoint_references', m011],
 ];

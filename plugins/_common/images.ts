@@ -73,6 +73,23 @@ export function imageProperties(image: Image): Record<string, string> {
   return out;
 }
 
+/** What `<base>.json` records of an image whose bytes (`size` of them) are in the bank. */
+export function savedImageMeta(image: Image, size: number): SavedImageMeta {
+  return {
+    id: image.id,
+    name: image.name,
+    disk_format: image.disk_format,
+    container_format: image.container_format,
+    checksum: image.checksum,
+    os_hash_algo: image.os_hash_algo,
+    os_hash_value: image.os_hash_value,
+    size,
+    min_disk: image.min_disk ?? 0,
+    min_ram: image.min_ram ?? 0,
+    properties: imageProperties(image),
+  };
+}
+
 export interface SavedImage {
   object: string;
   meta: string;
@@ -111,20 +128,7 @@ export async function saveImageToBank(
     throw new Error(
       `image ${image.id} read back with MD5 ${obj.md5} but Glance records ${image.checksum}; not saved`,
     );
-  const meta: SavedImageMeta = {
-    id: image.id,
-    name: image.name,
-    disk_format: image.disk_format,
-    container_format: image.container_format,
-    checksum: image.checksum,
-    os_hash_algo: image.os_hash_algo,
-    os_hash_value: image.os_hash_value,
-    size: obj.size,
-    min_disk: image.min_disk ?? 0,
-    min_ram: image.min_ram ?? 0,
-    properties: imageProperties(image),
-  };
-  const metaObj = await ctx.bank.putJson(`${base}.json`, meta);
+  const metaObj = await ctx.bank.putJson(`${base}.json`, savedImageMeta(image, obj.size));
   return {
     object: obj.name,
     meta: metaObj.name,

@@ -6,16 +6,26 @@
  * manifest is written only after every step of the protect succeeded, the
  * copying one included: a checkpoint never lists an object still being
  * written, and a copy that fails fails the protect.
- * (Reuse across checkpoints is not done: each checkpoint is a container of
- * its own that recovery must be able to use alone, and retention may delete
- * older ones.)
+ *
+ * Across checkpoints: when an earlier available checkpoint of the project in
+ * the same bank saved the same image (same id AND same Glance checksum — an
+ * image re-uploaded under its id is copied again), the bytes are not copied
+ * but referenced (`ctx.bank.findEarlier` / `ctx.bank.reference`; the saved
+ * info says `reused_from: <container>`). The checkpoint still stands alone
+ * for recovery: its manifest names the referenced container, object, size
+ * and SHA-256 (format 2), readers verify them, and deleting the older
+ * checkpoint (user or retention) keeps the referenced object in a
+ * `retained` container until the last checkpoint using it is deleted. The
+ * image's metadata (`.json`, small) is always written into the checkpoint.
  */
 import type { ActionPlugin, ProtectContext, RecoverContext } from '../../services/engine/plugin-api.js';
 import {
+  type Image,
   planImage,
   type RecoveredImage,
   recoverImage,
   type SavedImage,
+  savedImageMeta,
   saveImageToBank,
 } from '../_common/images.js';
 import { cloud } from '../_common/util.js';
@@ -28,10 +38,14 @@ export interface ImageCopySaved {
   size: number;
   /** True when another server's step of this checkpoint copied the bytes. */
   shared: boolean;
+  /** The earlier checkpoint's container whose copy this checkpoint references (no bytes copied). */
+  reused_from?: string;
 }
 
+const PLUGIN_NAME = 'image-copy';
+
 /** Copies in progress or done, per bank container + checkpoint + image + checksum (this engine process only). */
-const copies = new Map<string, Promise<SavedImage>>();
+const copies = new Map<string, Promise<SavedImage & { reused_from?: string }>>();
 const MAX_REMEMBERED = 1000;
 
 /** Where an image's bytes (`.img`) and metadata (`.json`) go in the checkpoint. */
@@ -55,7 +69,7 @@ async function protect(ctx: ProtectContext): Promise<ImageCopySaved> {
   let pending = copies.get(key);
   const shared = pending !== undefined;
   if (!pending) {
-    pending = saveImageToBank(ctx, image, imageBase(image.id));
+    pending = reuseOrCopy(ctx, image);
     copies.set(key, pending);
     pending.catch(() => copies.delete(key));
     if (copies.size > MAX_REMEMBERED) copies.delete(copies.keys().next().value as string);
@@ -80,7 +94,57 @@ async function protect(ctx: ProtectContext): Promise<ImageCopySaved> {
     checksum: saved.checksum,
     size: saved.size,
     shared,
+    ...(saved.reused_from ? { reused_from: saved.reused_from } : {}),
   };
+}
+
+/**
+ * References the copy of an earlier checkpoint of the same image id and checksum when the bank
+ * has one; copies otherwise (also when the earlier copy went away between finding and referencing).
+ */
+async function reuseOrCopy(
+  ctx: ProtectContext,
+  image: Image,
+): Promise<SavedImage & { reused_from?: string }> {
+  const base = imageBase(image.id);
+  const object = `${base}.img`;
+  const bank = ctx.bank;
+  if (image.checksum && bank.findEarlier && bank.reference) {
+    const earlier = await bank.findEarlier(
+      object,
+      (saved, step) =>
+        step.action === PLUGIN_NAME &&
+        saved.image_id === image.id &&
+        saved.checksum === image.checksum &&
+        saved.object === object,
+    );
+    if (earlier && (image.size === null || image.size === undefined || image.size === earlier.size)) {
+      try {
+        const { saved: _saved, ...ref } = earlier;
+        await bank.reference(ref);
+        const meta = await bank.putJson(`${base}.json`, savedImageMeta(image, earlier.size));
+        ctx.progress(100, { bytes_done: 0, bytes_total: 0, reused_from: earlier.container });
+        ctx.log.info(
+          { image: image.id, reused_from: earlier.container },
+          'image already saved by an earlier checkpoint; referenced, not copied',
+        );
+        return {
+          object,
+          meta: meta.name,
+          size: earlier.size,
+          checksum: image.checksum,
+          sha256: earlier.sha256,
+          reused_from: earlier.container,
+        };
+      } catch (err) {
+        ctx.log.warn(
+          { image: image.id, err: (err as Error).message },
+          'earlier copy of the image not usable; copying it',
+        );
+      }
+    }
+  }
+  return saveImageToBank(ctx, image, base);
 }
 
 async function recover(ctx: RecoverContext): Promise<RecoveredImage> {
@@ -101,7 +165,8 @@ const plugin: ActionPlugin = {
   protect,
   recover,
   plan,
-  // The copy lives in the checkpoint's container and goes with it; nothing at either site to remove.
+  // The copy lives in the checkpoint's container and goes with it (or stays `retained` while a newer
+  // checkpoint references it); nothing at either site to remove.
   delete: async () => ({ deleted: [] }),
 };
 export default plugin;

@@ -128,6 +128,33 @@ export interface WrittenObject extends BankObject {
   md5: string;
 }
 
+/**
+ * An object of ANOTHER checkpoint container of the same bank account that a
+ * checkpoint uses instead of a copy of its own (manifest `references`). It
+ * always names the container that holds the bytes (never a reference of a
+ * reference), with the size and SHA-256 readers verify it against.
+ */
+export interface BankReference {
+  container: string;
+  object: string;
+  size: number;
+  sha256: string;
+  /** The checkpoint that wrote the bytes. */
+  checkpoint_id: string;
+}
+
+/** A copy an earlier checkpoint saved, found by `BankWriter.findEarlier`: where it is, and what that step saved. */
+export interface EarlierObject extends BankReference {
+  /** What the earlier checkpoint's step (the one `match` accepted) returned from its protect. */
+  saved: Record<string, unknown>;
+}
+
+/** Decides whether a step of an earlier checkpoint saved the same thing (e.g. same image id and checksum). */
+export type EarlierMatch = (
+  saved: Record<string, unknown>,
+  step: { name: string; action: string },
+) => boolean;
+
 /** The checkpoint's Swift container at the backup site, as a plugin sees it while protecting. */
 export interface BankWriter {
   readonly container: string;
@@ -138,16 +165,34 @@ export interface BankWriter {
     opts?: { size?: number; contentType?: string },
   ): Promise<WrittenObject>;
   putJson(name: string, value: unknown): Promise<WrittenObject>;
+  /**
+   * The newest available earlier checkpoint of the project in this bank whose step `match` accepts
+   * and that holds `object` (by the same name), present in the bank with the recorded size; undefined
+   * when there is none. The engine supplies it (plugins never read the database); optional so that a
+   * bank without a history (tests, a bank of its own) simply never reuses.
+   */
+  findEarlier?(object: string, match: EarlierMatch): Promise<EarlierObject | undefined>;
+  /**
+   * Makes this checkpoint use `ref` instead of a copy: listed in the manifest's `references`, kept by
+   * deletion of the older checkpoint while this one lives. Rejects (naming `<container>/<object>`) when
+   * the object is no longer there with that size; the plugin then copies instead.
+   */
+  reference?(ref: BankReference): Promise<void>;
 }
 
 /** The checkpoint as a plugin sees it while recovering, verifying or deleting. */
 export interface BankReader {
   readonly container: string;
-  /** The object's bytes; the stream errors if they do not hash to the manifest's SHA-256. */
-  get(name: string): Promise<Readable>;
-  getJson<T = unknown>(name: string): Promise<T>;
-  /** The manifest's record of an object. */
-  stat(name: string): BankObject | undefined;
+  /**
+   * The object's bytes; the stream errors if they do not hash to the manifest's SHA-256. An object
+   * the checkpoint does not hold itself is read from the container its manifest `references` name
+   * (`opts.container` picks it explicitly; only containers the manifest references are ever read).
+   */
+  get(name: string, opts?: { container?: string }): Promise<Readable>;
+  getJson<T = unknown>(name: string, opts?: { container?: string }): Promise<T>;
+  /** The manifest's record of an object (its own, else a referenced one). */
+  stat(name: string, opts?: { container?: string }): BankObject | undefined;
+  /** The checkpoint's own objects. */
   list(prefix?: string): BankObject[];
 }
 

@@ -5,6 +5,7 @@
  */
 
 import { mapLimited } from '../../common/concurrency.js';
+import { OpenStackHttpError } from '../../common/openstack/errors.js';
 import type { SwiftClient } from '../../common/openstack/swift.js';
 import { type BankStatus, MANIFEST_OBJECT, type Manifest, META, metaKey } from './format.js';
 import { segmentContainerName } from './names.js';
@@ -76,6 +77,12 @@ async function summarise(
     createdAt: meta[metaKey(META.createdAt)],
     usable: false,
   };
+  if (summary.status === 'retained') {
+    // A deleted checkpoint whose container only still holds what newer checkpoints reference.
+    summary.reason =
+      'status retained: a deleted checkpoint, kept only for objects newer checkpoints reference';
+    return summary;
+  }
   let manifest: Manifest;
   try {
     manifest = await readManifest(swift, container);
@@ -94,14 +101,42 @@ async function summarise(
     return summary;
   }
   // Swift lists a Static Large Object with its total size, so every object's size can be compared.
-  const present = new Map((await swift.listObjects(container)).map((o) => [o.name, o.bytes] as const));
-  const missing = manifest.objects.map((o) => o.name).filter((n) => !present.has(n));
-  const wrongSize = manifest.objects.filter((o) => present.has(o.name) && present.get(o.name) !== o.size);
+  const listings = new Map<string, Promise<Map<string, number> | undefined>>();
+  const listing = (c: string) => {
+    let l = listings.get(c);
+    if (!l) {
+      l = swift
+        .listObjects(c)
+        .then((os) => new Map(os.map((o) => [o.name, o.bytes] as const)))
+        .catch((err) => {
+          if (err instanceof OpenStackHttpError && err.status === 404) return undefined;
+          throw err;
+        });
+      listings.set(c, l);
+    }
+    return l;
+  };
+  // The checkpoint's own objects by name, then the referenced ones as `<container>/<object>`.
+  const wanted = [
+    ...manifest.objects.map((o) => ({ container, name: o.name, size: o.size, label: o.name })),
+    ...(manifest.references ?? []).map((r) => ({
+      container: r.container,
+      name: r.object,
+      size: r.size,
+      label: `${r.container}/${r.object}`,
+    })),
+  ];
+  const missing: string[] = [];
+  const wrongSize: string[] = [];
+  for (const w of wanted) {
+    const present = await listing(w.container);
+    const bytes = present?.get(w.name);
+    if (bytes === undefined) missing.push(w.label);
+    else if (bytes !== w.size) wrongSize.push(`${w.label} (${bytes} bytes, manifest ${w.size})`);
+  }
   if (missing.length > 0) summary.reason = `objects missing: ${missing.join(', ')}`;
   else if (wrongSize.length > 0)
-    summary.reason = `objects do not match the manifest: ${wrongSize
-      .map((o) => `${o.name} (${present.get(o.name)} bytes, manifest ${o.size})`)
-      .join(', ')}`;
+    summary.reason = `objects do not match the manifest: ${wrongSize.join(', ')}`;
   else summary.usable = true;
   return summary;
 }
@@ -111,25 +146,56 @@ async function summarise(
  * their container) and the container itself, with bulk deletes. Marked
  * `deleting` first, so a checkpoint half removed is never taken as usable.
  * Deleting one that is already gone succeeds.
+ *
+ * `keep` names objects newer checkpoints reference: those (with their SLO
+ * segments) and the containers stay, the manifest and everything else go, and
+ * the container's status becomes `retained` — never a checkpoint again, only a
+ * holder of those objects until the last checkpoint referencing them goes.
  */
-export async function deleteCheckpoint(opts: { swift: SwiftClient; container: string }): Promise<void> {
+export async function deleteCheckpoint(opts: {
+  swift: SwiftClient;
+  container: string;
+  keep?: string[];
+}): Promise<{ retained: string[] }> {
   const { swift, container } = opts;
   const segments = segmentContainerName(container);
   const exists = await swift.containerInfo(container);
   if (exists) await markStatus(swift, container, 'deleting');
   // The manifest first: whatever happens next, the checkpoint is no longer complete.
   if (exists) await swift.deleteObject(container, MANIFEST_OBJECT).catch(() => false);
-  const paths: string[] = [];
-  for (const c of [container, segments]) {
-    if (c !== container && !(await swift.containerInfo(c))) continue;
-    if (c === container && !exists) continue;
-    for (const o of await swift.listObjects(c)) paths.push(`${c}/${o.name}`);
+  const objects = exists ? await swift.listObjects(container) : [];
+  const keep = new Set((opts.keep ?? []).filter((k) => objects.some((o) => o.name === k)));
+  // A kept Static Large Object needs its segments too.
+  const keptSegments = new Set<string>();
+  for (const name of keep) {
+    const head = await swift.headObject(container, name);
+    if (head?.staticLargeObject)
+      for (const seg of await swift.getManifest(container, name))
+        keptSegments.add(seg.path.replace(/^\//, ''));
   }
-  const objects = await swift.bulkDelete(paths);
-  const containers = await swift.bulkDelete([container, segments]);
-  const errors = [...objects.errors, ...containers.errors];
+  const paths: string[] = [];
+  for (const o of objects) if (!keep.has(o.name)) paths.push(`${container}/${o.name}`);
+  if (await swift.containerInfo(segments))
+    for (const o of await swift.listObjects(segments)) {
+      const path = `${segments}/${o.name}`;
+      if (!keptSegments.has(path)) paths.push(path);
+    }
+  const deleted = await swift.bulkDelete(paths);
+  const errors = [...deleted.errors];
+  if (keep.size > 0) {
+    await markStatus(
+      swift,
+      container,
+      'retained',
+      `kept for newer checkpoints: ${[...keep].sort().join(', ')}`,
+    );
+  } else {
+    const containers = await swift.bulkDelete([container, segments]);
+    errors.push(...containers.errors);
+  }
   if (errors.length > 0)
     throw new Error(
       `bank: deleting checkpoint ${container} failed: ${errors.map(([p, e]) => `${p}: ${e}`).join('; ')}`,
     );
+  return { retained: [...keep].sort() };
 }

@@ -3,10 +3,22 @@
  * of `manifest.json`. Recovery from the bank alone (without Dragon's
  * database) depends on these names, so they are versioned and kept stable.
  */
-import type { BankObject } from '../plugin-api.js';
+import type { BankObject, BankReference } from '../plugin-api.js';
 
-/** Bumped when a reader of an older Dragon could no longer understand a checkpoint. */
-export const FORMAT_VERSION = 1;
+/**
+ * The newest checkpoint format this Dragon writes and reads; bumped when a
+ * reader of an older Dragon could no longer understand a checkpoint. Readers
+ * accept every version up to it.
+ * - 1: everything the checkpoint uses is in its own container.
+ * - 2: the manifest's `references` name objects in other containers of the
+ *   same account (a base image an earlier checkpoint saved); a version-1
+ *   reader would miss them, so only a checkpoint that has references is
+ *   written as 2.
+ */
+export const FORMAT_VERSION = 2;
+
+/** The format of a checkpoint that holds everything itself (readable by every Dragon). */
+export const FORMAT_VERSION_SELF_CONTAINED = 1;
 
 export const MANIFEST_OBJECT = 'manifest.json';
 export const TEMPLATE_OBJECT = 'template.yaml';
@@ -33,8 +45,12 @@ export const META = {
  */
 export const OBJECT_SHA256_META = 'Dragon-Sha256';
 
-/** `writing` until the manifest is in; `available` after; `error` when protect failed; `deleting` while removed. */
-export type BankStatus = 'writing' | 'available' | 'error' | 'deleting';
+/**
+ * `writing` until the manifest is in; `available` after; `error` when protect failed; `deleting` while
+ * removed; `retained` when the checkpoint was deleted (no manifest any more, never offered for
+ * recovery) but objects newer checkpoints reference are kept in its container.
+ */
+export type BankStatus = 'writing' | 'available' | 'error' | 'deleting' | 'retained';
 
 /** Key of a metadata item as `containerInfo().metadata` holds it. */
 export function metaKey(name: string): string {
@@ -78,5 +94,8 @@ export interface Manifest extends ManifestInput {
   checkpoint_id: string;
   created_at: string;
   objects: BankObject[];
+  /** Bytes of the checkpoint's own objects (referenced ones are counted where they are). */
   total_size: number;
+  /** Format 2: objects of other containers this checkpoint uses, sorted by container and object. */
+  references?: BankReference[];
 }

@@ -4,6 +4,7 @@ export { type BankCheckpointSummary, deleteCheckpoint, listCheckpointsInBank } f
 export {
   type BankStatus,
   FORMAT_VERSION,
+  FORMAT_VERSION_SELF_CONTAINED,
   MANIFEST_OBJECT,
   type Manifest,
   type ManifestInput,
@@ -29,4 +30,10 @@ export {
   type VerifyProblem,
   type VerifyResult,
 } from './reader.js';
-export { CheckpointBankWriter, type CreateCheckpointOptions, markStatus } from './writer.js';
+export {
+  CheckpointBankWriter,
+  type CreateCheckpointOptions,
+  markStatus,
+  type ReferenceLedger,
+  referenceProblem,
+} from './writer.js';

@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { OpenStackHttpError } from '../../common/openstack/errors.js';
 import type { SwiftClient } from '../../common/openstack/swift.js';
-import type { BankObject, BankReader } from '../plugin-api.js';
+import type { BankObject, BankReader, BankReference } from '../plugin-api.js';
 import { FORMAT_VERSION, MANIFEST_OBJECT, type Manifest } from './format.js';
 import { HashingStream, VerifyingStream } from './hashing.js';
 
@@ -28,8 +28,17 @@ export interface VerifyResult {
   bytesRead: number;
 }
 
+/** Where an object's bytes are and what they must be: the checkpoint's own, or a referenced one. */
+interface Located {
+  container: string;
+  expected: BankObject;
+  /** `<container>/<object>` for a referenced object, the object name for an own one. */
+  label: string;
+}
+
 export class CheckpointBankReader implements BankReader {
   readonly #byName: Map<string, BankObject>;
+  readonly #references: Map<string, BankReference>;
 
   constructor(
     readonly swift: SwiftClient,
@@ -37,22 +46,54 @@ export class CheckpointBankReader implements BankReader {
     readonly manifest: Manifest,
   ) {
     this.#byName = new Map(manifest.objects.map((o) => [o.name, o]));
+    this.#references = new Map((manifest.references ?? []).map((r) => [r.object, r]));
+  }
+
+  /** The objects of other containers this checkpoint uses (manifest `references`). */
+  get references(): BankReference[] {
+    return [...this.#references.values()];
+  }
+
+  /**
+   * Finds an object: the checkpoint's own first, else the one its manifest references. Only a
+   * container the manifest references is ever read, whatever a caller passes as `container`.
+   */
+  #locate(name: string, container?: string): Located | undefined {
+    if (container === undefined || container === this.container) {
+      const own = this.#byName.get(name);
+      if (own) return { container: this.container, expected: own, label: name };
+      if (container === this.container) return undefined;
+    }
+    const ref = this.#references.get(name);
+    if (!ref || (container !== undefined && ref.container !== container)) return undefined;
+    return {
+      container: ref.container,
+      expected: { name: ref.object, size: ref.size, sha256: ref.sha256 },
+      label: `${ref.container}/${ref.object}`,
+    };
   }
 
   /** The object's bytes; the stream errors, naming the object, if they differ from the manifest. */
-  async get(name: string): Promise<Readable> {
-    const expected = this.stat(name);
-    if (!expected)
-      throw new Error(`bank: object ${name} is not in the manifest of checkpoint ${this.container}`);
+  async get(name: string, opts: { container?: string } = {}): Promise<Readable> {
+    const at = this.#locate(name, opts.container);
+    if (!at)
+      throw new Error(
+        `bank: object ${opts.container ? `${opts.container}/` : ''}${name} is not in the manifest of checkpoint ${this.container}`,
+      );
     let stream: Readable;
     try {
-      stream = (await this.swift.getObject(this.container, name)).stream;
+      stream = (await this.swift.getObject(at.container, name)).stream;
     } catch (err) {
       if (err instanceof OpenStackHttpError && err.status === 404)
-        throw new Error(`bank: object ${name} of checkpoint ${this.container} is missing`, { cause: err });
+        throw new Error(
+          at.container === this.container
+            ? `bank: object ${name} of checkpoint ${this.container} is missing`
+            : `bank: object ${at.label} referenced by checkpoint ${this.container} is missing`,
+          { cause: err },
+        );
       throw err;
     }
-    const verifying = new VerifyingStream(expected, this.container);
+    const verifying = new VerifyingStream(at.expected, at.container);
     stream.on('error', (e) => verifying.destroy(e));
     verifying.on('close', () => {
       if (!stream.destroyed) stream.destroy();
@@ -60,32 +101,43 @@ export class CheckpointBankReader implements BankReader {
     return stream.pipe(verifying);
   }
 
-  async getJson<T = unknown>(name: string): Promise<T> {
+  async getJson<T = unknown>(name: string, opts: { container?: string } = {}): Promise<T> {
     const chunks: Buffer[] = [];
-    for await (const c of await this.get(name)) chunks.push(c as Buffer);
+    for await (const c of await this.get(name, opts)) chunks.push(c as Buffer);
     return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
   }
 
-  stat(name: string): BankObject | undefined {
-    return this.#byName.get(name);
+  stat(name: string, opts: { container?: string } = {}): BankObject | undefined {
+    return this.#locate(name, opts.container)?.expected;
   }
 
   list(prefix = ''): BankObject[] {
     return this.manifest.objects.filter((o) => o.name.startsWith(prefix));
   }
 
-  /** Re-reads every object of the manifest and compares its size and SHA-256. */
+  /**
+   * Re-reads every object of the manifest, its own and the referenced ones, and compares size and
+   * SHA-256. A referenced object's problem names it as `<container>/<object>`.
+   */
   async verify(opts: { signal?: AbortSignal } = {}): Promise<VerifyResult> {
     const problems: VerifyProblem[] = [];
     let bytesRead = 0;
-    for (const expected of this.manifest.objects) {
+    const all: Located[] = [
+      ...this.manifest.objects.map((o) => ({ container: this.container, expected: o, label: o.name })),
+      ...this.references.map((r) => ({
+        container: r.container,
+        expected: { name: r.object, size: r.size, sha256: r.sha256 },
+        label: `${r.container}/${r.object}`,
+      })),
+    ];
+    for (const { container, expected, label } of all) {
       opts.signal?.throwIfAborted();
       let stream: Readable;
       try {
-        stream = (await this.swift.getObject(this.container, expected.name, { signal: opts.signal })).stream;
+        stream = (await this.swift.getObject(container, expected.name, { signal: opts.signal })).stream;
       } catch (err) {
         if (err instanceof OpenStackHttpError && err.status === 404) {
-          problems.push({ object: expected.name, problem: 'missing' });
+          problems.push({ object: label, problem: 'missing' });
           continue;
         }
         throw err;
@@ -100,13 +152,13 @@ export class CheckpointBankReader implements BankReader {
       bytesRead += got.size;
       if (got.size !== expected.size)
         problems.push({
-          object: expected.name,
+          object: label,
           problem: 'size',
           detail: `${got.size} bytes instead of ${expected.size}`,
         });
       else if (got.sha256 !== expected.sha256)
         problems.push({
-          object: expected.name,
+          object: label,
           problem: 'sha256',
           detail: `SHA-256 ${got.sha256} instead of ${expected.sha256}`,
         });
@@ -147,7 +199,11 @@ export async function readManifest(swift: SwiftClient, container: string): Promi
       `checkpoint ${container} is unusable: ${MANIFEST_OBJECT} is not JSON`,
     );
   }
-  if (typeof manifest?.format_version !== 'number' || !Array.isArray(manifest.objects))
+  if (
+    typeof manifest?.format_version !== 'number' ||
+    !Array.isArray(manifest.objects) ||
+    (manifest.references !== undefined && !validReferences(manifest.references))
+  )
     throw new CheckpointIncompleteError(
       `checkpoint ${container} is unusable: ${MANIFEST_OBJECT} is not a Dragon manifest`,
     );
@@ -156,4 +212,25 @@ export async function readManifest(swift: SwiftClient, container: string): Promi
       `checkpoint ${container} has format ${manifest.format_version}; this Dragon reads up to ${FORMAT_VERSION}`,
     );
   return manifest;
+}
+
+/** References a reader may follow: well-formed, each naming a container and an object once. */
+function validReferences(refs: unknown): refs is BankReference[] {
+  if (!Array.isArray(refs)) return false;
+  const seen = new Set<string>();
+  for (const r of refs as Array<Partial<BankReference>>) {
+    if (
+      typeof r?.container !== 'string' ||
+      !r.container ||
+      r.container.includes('/') ||
+      typeof r.object !== 'string' ||
+      !r.object ||
+      typeof r.size !== 'number' ||
+      typeof r.sha256 !== 'string' ||
+      seen.has(r.object)
+    )
+      return false;
+    seen.add(r.object);
+  }
+  return true;
 }

@@ -7,10 +7,18 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { SwiftClient } from '../../common/openstack/swift.js';
-import type { BankObject, BankWriter, WrittenObject } from '../plugin-api.js';
+import type {
+  BankObject,
+  BankReference,
+  BankWriter,
+  EarlierMatch,
+  EarlierObject,
+  WrittenObject,
+} from '../plugin-api.js';
 import {
   type BankStatus,
   FORMAT_VERSION,
+  FORMAT_VERSION_SELF_CONTAINED,
   MANIFEST_OBJECT,
   type Manifest,
   type ManifestInput,
@@ -39,6 +47,20 @@ export interface CreateCheckpointOptions {
   segmentSize?: number;
 }
 
+/**
+ * Where a writer finds copies of earlier checkpoints and records the ones it
+ * uses. The engine supplies it from its database (the bank itself cannot say
+ * which checkpoints are alive, nor which protects are in flight).
+ */
+export interface ReferenceLedger {
+  find(object: string, match: EarlierMatch): Promise<EarlierObject | undefined>;
+  /** Recorded BEFORE the object is checked, so a deletion racing with it keeps the object. */
+  record(ref: BankReference): Promise<void>;
+  forget(ref: BankReference): Promise<void>;
+  /** What this checkpoint recorded already (a protect taken over by another engine). */
+  recorded(): Promise<BankReference[]>;
+}
+
 /** Swift limits a metadata value to 256 bytes. */
 function metaValue(s: string): string {
   let out = '';
@@ -51,6 +73,11 @@ function metaValue(s: string): string {
 
 export class CheckpointBankWriter implements BankWriter {
   readonly #objects = new Map<string, BankObject>();
+  /** By object name: a checkpoint uses one copy of a name, its own or a referenced one. */
+  readonly #references = new Map<string, BankReference>();
+  #ledger: ReferenceLedger | undefined;
+  /** `<container>/<object>` the ledger offered: the only objects this checkpoint may reference. */
+  readonly #offered = new Set<string>();
   #manifestWritten = false;
 
   private constructor(
@@ -75,7 +102,8 @@ export class CheckpointBankWriter implements BankWriter {
     }
     const createdAt = date.toISOString();
     await swift.setContainerMetadata(container, {
-      [META.format]: String(FORMAT_VERSION),
+      // Raised to 2 by writeManifest when the checkpoint references other containers.
+      [META.format]: String(FORMAT_VERSION_SELF_CONTAINED),
       [META.policyId]: metaValue(opts.policy.id),
       [META.policyName]: metaValue(opts.policy.name),
       [META.project]: metaValue(opts.projectId),
@@ -192,11 +220,74 @@ export class CheckpointBankWriter implements BankWriter {
       });
     }
     this.#objects.set(name, object);
+    // An own copy replaces a reference of the same name (a retried step that had to copy after all).
+    const replaced = this.#references.get(name);
+    if (replaced) {
+      this.#references.delete(name);
+      await this.#ledger?.forget(replaced).catch(() => undefined);
+    }
     return { ...object, md5 };
   }
 
   async putJson(name: string, value: unknown): Promise<WrittenObject> {
     return this.put(name, `${JSON.stringify(value, null, 2)}\n`, { contentType: 'application/json' });
+  }
+
+  /** Lets this checkpoint reuse earlier copies through `ledger` (and takes back what it recorded already). */
+  async useLedger(ledger: ReferenceLedger): Promise<void> {
+    this.#ledger = ledger;
+    for (const ref of await ledger.recorded()) {
+      if (this.#objects.has(ref.object)) await ledger.forget(ref);
+      else this.#references.set(ref.object, ref);
+    }
+  }
+
+  /** The references recorded so far, as the manifest will list them. */
+  get references(): BankReference[] {
+    return [...this.#references.values()].sort(
+      (a, b) =>
+        a.container.localeCompare(b.container) || (a.object < b.object ? -1 : a.object > b.object ? 1 : 0),
+    );
+  }
+
+  async findEarlier(object: string, match: EarlierMatch): Promise<EarlierObject | undefined> {
+    if (!this.#ledger || this.#manifestWritten) return undefined;
+    const found = await this.#ledger.find(object, match);
+    if (!found || found.container === this.container) return undefined;
+    this.#offered.add(`${found.container}/${found.object}`);
+    return found;
+  }
+
+  async reference(ref: BankReference): Promise<void> {
+    validateObjectName(ref.object);
+    const where = `${ref.container}/${ref.object}`;
+    if (!this.#ledger) throw new Error(`bank: checkpoint ${this.container} cannot reference ${where}`);
+    if (this.#manifestWritten) throw new Error(`bank: checkpoint ${this.container} is already complete`);
+    if (ref.container === this.container || ref.container === segmentContainerName(this.container))
+      throw new Error(`bank: ${where} is in this checkpoint's own container`);
+    if (this.#objects.has(ref.object))
+      throw new Error(`bank: checkpoint ${this.container} already holds its own ${ref.object}`);
+    const known = this.#references.get(ref.object);
+    if (known && known.container !== ref.container)
+      throw new Error(`bank: ${ref.object} is already referenced from ${known.container}`);
+    // Only what an earlier live checkpoint of the project holds (findEarlier), never a container of choice.
+    if (!known && !this.#offered.has(where))
+      throw new Error(`bank: cannot reference ${where}: findEarlier did not offer it`);
+    const clean: BankReference = {
+      container: ref.container,
+      object: ref.object,
+      size: ref.size,
+      sha256: ref.sha256,
+      checkpoint_id: ref.checkpoint_id,
+    };
+    // Recorded first: a deletion of the older checkpoint that starts now sees it and keeps the object.
+    await this.#ledger.record(clean);
+    const problem = await referenceProblem(this.swift, clean);
+    if (problem) {
+      await this.#ledger.forget(clean).catch(() => undefined);
+      throw new Error(`bank: cannot reference ${where}: ${problem}`);
+    }
+    this.#references.set(clean.object, clean);
   }
 
   /**
@@ -206,14 +297,29 @@ export class CheckpointBankWriter implements BankWriter {
    */
   async writeManifest(input: ManifestInput): Promise<Manifest> {
     const objects = this.objects;
+    const references = this.references;
+    // Checked again just before the manifest: an older checkpoint deleted since the reference was
+    // taken must fail this protect rather than leave a manifest naming a deleted object.
+    const problems: string[] = [];
+    for (const ref of references) {
+      const problem = await referenceProblem(this.swift, ref);
+      if (problem) problems.push(`${ref.container}/${ref.object} ${problem}`);
+    }
+    if (problems.length > 0)
+      throw new Error(
+        `bank: referenced objects of checkpoint ${this.container} changed: ${problems.join('; ')}`,
+      );
     const manifest: Manifest = {
       ...input,
-      format_version: FORMAT_VERSION,
+      format_version: references.length > 0 ? FORMAT_VERSION : FORMAT_VERSION_SELF_CONTAINED,
       checkpoint_id: this.checkpointId,
       created_at: input.created_at ?? this.createdAt,
       objects,
       total_size: objects.reduce((n, o) => n + o.size, 0),
+      ...(references.length > 0 ? { references } : {}),
     };
+    if (references.length > 0)
+      await this.swift.setContainerMetadata(this.container, { [META.format]: String(FORMAT_VERSION) });
     try {
       await this.swift.putObject(
         this.container,
@@ -238,6 +344,16 @@ export class CheckpointBankWriter implements BankWriter {
   async markError(reason: string): Promise<void> {
     await markStatus(this.swift, this.container, 'error', reason);
   }
+}
+
+/** Why a referenced object cannot be used (gone, or another size), or undefined when it is there. */
+export async function referenceProblem(swift: SwiftClient, ref: BankReference): Promise<string | undefined> {
+  const head = await swift.headObject(ref.container, ref.object);
+  if (!head) return 'is missing';
+  if (head.size !== ref.size) return `has ${head.size} bytes, not ${ref.size}`;
+  const sha = head.metadata[metaKey(OBJECT_SHA256_META)];
+  if (sha && sha !== ref.sha256) return `has SHA-256 ${sha}, not ${ref.sha256}`;
+  return undefined;
 }
 
 /** Sets a checkpoint container's status (and reason, cleared when none). */

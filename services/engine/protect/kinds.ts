@@ -32,6 +32,7 @@ import { type OpenSiteClients, siteClientsFor } from '../sites.js';
 import type { ExecutionRow, StepRow } from '../store.js';
 import { narrowProtectGraph } from './graph.js';
 import { pauseServers, unpauseServers } from './pause.js';
+import { referenceLedger, removeCheckpointContainer } from './reuse.js';
 import { buildWorkloadTemplate, validateWorkloadTemplate } from './template/index.js';
 
 /** The steps as the engine recorded them, written into the bank before the manifest. */
@@ -239,6 +240,10 @@ export function protectionKinds(deps: Deps): {
             container: checkpoint.container,
           });
         }
+        // Earlier checkpoints of the project in this bank may hold an unchanged copy (issue 6).
+        await bank.useLedger(
+          referenceLedger(db, sites.backup.swift, checkpoint, log, bankReadAcl(policy.bank_readers)),
+        );
         const context: Omit<ProtectContext, keyof import('../plugin-api.js').StepContext> &
           Record<string, unknown> = {
           primary: sites.primary!,
@@ -343,7 +348,14 @@ export function protectionKinds(deps: Deps): {
       // A half-written checkpoint is never offered for recovery: marked in the bank, and removed on cancel.
       if (bank) {
         if (outcome.status === 'cancelled') {
-          await deleteCheckpoint({ swift: bank.swift, container: bank.container }).catch((err) =>
+          const stored = (await db('checkpoints').where({ id: checkpointId }).first()) as
+            | CheckpointRow
+            | undefined;
+          // Also lets go of the retained containers it referenced.
+          await (stored
+            ? removeCheckpointContainer(db, bank.swift, { ...stored, container: bank.container }, log)
+            : deleteCheckpoint({ swift: bank.swift, container: bank.container })
+          ).catch((err) =>
             log.warn({ err: (err as Error).message }, 'could not remove the cancelled checkpoint container'),
           );
         } else {
@@ -559,9 +571,19 @@ export function protectionKinds(deps: Deps): {
     builtin(REMOVE_CONTAINER_ACTION, "Removes the checkpoint's container from the bank.", {
       async delete(ctx: CheckpointContext) {
         const c = ctx as CheckpointContext & { checkpoint: CheckpointRow };
-        if (c.checkpoint.container)
-          await deleteCheckpoint({ swift: ctx.backup.swift, container: c.checkpoint.container });
-        return { container: c.checkpoint.container || null };
+        // Objects newer checkpoints reference stay (container `retained`); retained containers
+        // only this checkpoint still referenced go.
+        const { retained, collected } = await removeCheckpointContainer(
+          db,
+          ctx.backup.swift,
+          c.checkpoint,
+          ctx.log,
+        );
+        return {
+          container: c.checkpoint.container || null,
+          ...(retained.length > 0 ? { retained } : {}),
+          ...(collected.length > 0 ? { collected } : {}),
+        };
       },
     }),
   ];

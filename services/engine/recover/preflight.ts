@@ -37,24 +37,49 @@ export async function preflight(input: PreflightInput): Promise<PreflightResult>
   const recordedKeys = (manifest.template?.key_pairs ?? {}) as Record<string, string>;
   const params = plan.parameters;
 
-  // The bank first: a missing or short object is found without reading it.
-  const listed = new Map(
-    (await input.bank.listObjects(input.container)).map((o) => [o.name, o.bytes] as const),
-  );
-  for (const o of manifest.objects) {
-    const size = listed.get(o.name);
+  // The bank first: a missing or short object is found without reading it. Objects the manifest
+  // references in other containers of the bank are named `<container>/<object>`.
+  const listings = new Map<string, Map<string, number>>();
+  const listing = async (container: string) => {
+    let l = listings.get(container);
+    if (!l) {
+      const entries =
+        container === input.container
+          ? await input.bank.listObjects(container)
+          : await input.bank.listObjects(container).catch(() => []);
+      l = new Map(entries.map((o) => [o.name, o.bytes] as const));
+      listings.set(container, l);
+    }
+    return l;
+  };
+  const inBank = [
+    ...manifest.objects.map((o) => ({
+      container: input.container,
+      name: o.name,
+      size: o.size,
+      label: o.name,
+    })),
+    ...(manifest.references ?? []).map((r) => ({
+      container: r.container,
+      name: r.object,
+      size: r.size,
+      label: `${r.container}/${r.object}`,
+    })),
+  ];
+  for (const o of inBank) {
+    const size = (await listing(o.container)).get(o.name);
     if (size === undefined)
       problems.push({
         kind: 'object',
-        subject: o.name,
-        message: `object ${o.name} is missing from the bank`,
+        subject: o.label,
+        message: `object ${o.label} is missing from the bank`,
       });
     // Swift lists a Static Large Object with the total size of its segments, like a plain object.
     else if (size !== o.size)
       problems.push({
         kind: 'object',
-        subject: o.name,
-        message: `object ${o.name} is ${size} bytes in the bank, the manifest says ${o.size}`,
+        subject: o.label,
+        message: `object ${o.label} is ${size} bytes in the bank, the manifest says ${o.size}`,
       });
   }
 
