@@ -125,3 +125,29 @@ export async function pipeInto<T>(
     if (!through.destroyed && !through.writableFinished) through.destroy();
   }
 }
+
+/** What `oncePerExecution` holds: the answer (or the call still running) and when it was asked. */
+const executionFacts = new Map<string, { value: Promise<unknown>; at: number }>();
+const EXECUTION_FACT_TTL_MS = 60_000;
+
+/**
+ * A site fact that holds for the span of one execution (the volume types, the
+ * replicas a Cinder backend can take over), asked once per execution and
+ * shared by its steps, not asked again by each of 100 steps. A failed call is
+ * forgotten, so the next step asks again; answers are kept a minute at most.
+ */
+export function oncePerExecution<T>(
+  ctx: Pick<StepContext, 'executionId'>,
+  key: string,
+  ask: () => Promise<T>,
+): Promise<T> {
+  const now = Date.now();
+  for (const [k, f] of executionFacts) if (now - f.at > EXECUTION_FACT_TTL_MS) executionFacts.delete(k);
+  const id = `${ctx.executionId}\u0000${key}`;
+  const known = executionFacts.get(id);
+  if (known) return known.value as Promise<T>;
+  const value = ask();
+  executionFacts.set(id, { value, at: now });
+  value.catch(() => executionFacts.delete(id));
+  return value;
+}

@@ -16,7 +16,7 @@ import type {
   RecoverPlan,
   RecoverResult,
 } from '../../services/engine/plugin-api.js';
-import { cloud, timeoutMs } from '../_common/util.js';
+import { cloud, oncePerExecution, timeoutMs } from '../_common/util.js';
 
 export interface VolumeReplicationSaved {
   volume_id: string;
@@ -79,7 +79,9 @@ async function recover(ctx: RecoverContext): Promise<RecoverResult & { volume_id
       `no Cinder host known for the replica ${saved.source_name} at ${ctx.backup.name}; set the action option backup_host (host@backend#pool)`,
     );
   const { cinder } = ctx.backup;
-  const types = await cinder.listVolumeTypes().catch(() => []);
+  const types = await oncePerExecution(ctx, `volume types at ${ctx.backup.name}`, () =>
+    cinder.listVolumeTypes(),
+  ).catch(() => []);
   let volume: Awaited<ReturnType<typeof cinder.manageVolume>>;
   try {
     volume = await cloud(
@@ -133,7 +135,10 @@ async function plan(ctx: RecoverContext): Promise<RecoverPlan> {
       `no Cinder host known for the replica ${saved.source_name}; set the action option backup_host (host@backend#pool)`,
     );
   try {
-    const found = await ctx.backup.cinder.listManageableVolumes(host);
+    // One listing per backend and recovery: each plan asking again would be one backend scan per volume.
+    const found = await oncePerExecution(ctx, `manageable volumes at ${ctx.backup.name} ${host}`, () =>
+      ctx.backup.cinder.listManageableVolumes(host),
+    );
     const replica = found.find((m) =>
       Object.values(m.reference).some((r) => r === saved.source_name || r.endsWith(`/${saved.source_name}`)),
     );

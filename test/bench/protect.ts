@@ -12,7 +12,7 @@
  * 2. Parallelism: BENCH_SERVERS (50) servers with `image-copy` and
  *    BENCH_VOLUMES (100) `replicated` volumes with `volume-replication`,
  *    50 ms injected latency on every API of both regions, protected with
- *    max_parallel_steps = BENCH_PARALLEL (16) and then = 1. Target ≥ 10x.
+ *    max_parallel_steps = BENCH_PARALLEL (32) and then = 1. Target ≥ 10x.
  *
  * BENCH_ONLY=image or BENCH_ONLY=parallel runs one part alone.
  *
@@ -43,7 +43,7 @@ const MiB = 1024 * 1024;
 const IMAGE_MIB = Number(process.env.BENCH_IMAGE_MIB ?? 2048);
 const SERVERS = Number(process.env.BENCH_SERVERS ?? 50);
 const VOLUMES = Number(process.env.BENCH_VOLUMES ?? 100);
-const PARALLEL = Number(process.env.BENCH_PARALLEL ?? 16);
+const PARALLEL = Number(process.env.BENCH_PARALLEL ?? 32);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 50);
 /** `image` or `parallel` runs that part alone. */
 const ONLY = process.env.BENCH_ONLY;

@@ -2,7 +2,7 @@
  * `npm run bench:recover`: time to recover (RTO) at the backup site, from
  * the bank, through the API, engine in this process, simulated two-site
  * cloud. Each workload is protected once, then recovered with
- * max_parallel_steps = BENCH_PARALLEL (16) and with 1 (the first recovery
+ * max_parallel_steps = BENCH_PARALLEL (32) and with 1 (the first recovery
  * is torn down before the second).
  *
  * 1. The three-tier workload (three servers with image-copy, a 1 GiB data
@@ -33,7 +33,7 @@ import { passwordToken } from '../support/tokens.js';
 
 const SERVERS = Number(process.env.BENCH_SERVERS ?? 50);
 const VOLUMES = Number(process.env.BENCH_VOLUMES ?? 100);
-const PARALLEL = Number(process.env.BENCH_PARALLEL ?? 16);
+const PARALLEL = Number(process.env.BENCH_PARALLEL ?? 32);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 50);
 const ONLY = process.env.BENCH_ONLY;
 configureLogging({ level: (process.env.BENCH_LOG as 'info' | undefined) ?? 'warn' });
