@@ -88,6 +88,10 @@ mc_nova_conf() {
 my_ip = $MC_HOST
 host = $MC_COMPUTE_HOST
 compute_driver = fake.FakeDriver
+# The fake host reports 8 vCPUs and 8000 MB: about 14 m1.tiny servers at Nova's default ratios. The suites
+# need far fewer, but headroom keeps a leftover or two of a killed run from turning into "No valid host".
+cpu_allocation_ratio = 16.0
+ram_allocation_ratio = 8.0
 transport_url = $MC_TRANSPORT_URL
 state_path = /var/lib/nova
 log_dir =
