@@ -19,6 +19,15 @@ mc_dragon_up() {
   DRAGON_USER=root
   # shellcheck source=../../../devstack/lib/dragon
   . "$MC_REPO/devstack/lib/dragon"
+  # install_dragon keeps an existing build (CI's `npm ci` made it from the same tree). Here the tree may
+  # have moved on since: a build older than any source would deploy yesterday's Dragon.
+  if [ -f "$MC_REPO/dist/services/api/main.js" ] &&
+    [ -n "$(find "$MC_REPO/services" "$MC_REPO/plugins" "$MC_REPO/bin" "$MC_REPO/migrations" \( -name '*.ts' -o -name manifest.json \) \
+      -newer "$MC_REPO/dist/services/api/main.js" -print -quit)" ]; then
+    mc_log "sources newer than dist/: npm run build"
+    (cd "$MC_REPO" && PATH=$MC_ORIG_PATH npm run build >"$MC_LOGS/dragon-build.log" 2>&1) ||
+      mc_die "npm run build failed (see $MC_LOGS/dragon-build.log)"
+  fi
   install_dragon
   configure_dragon
   init_dragon >"$MC_LOGS/dragon-manage.log" 2>&1
