@@ -2,7 +2,7 @@
  * `npm run bench:recover`: time to recover (RTO) at the backup site, from
  * the bank, through the API, engine in this process, simulated two-site
  * cloud. Each workload is protected once, then recovered with
- * max_parallel_steps = BENCH_PARALLEL (32) and with 1 (the first recovery
+ * max_parallel_steps = BENCH_PARALLEL (64) and with 1 (the first recovery
  * is torn down before the second).
  *
  * 1. The three-tier workload (three servers with image-copy, a 1 GiB data
@@ -33,7 +33,7 @@ import { passwordToken } from '../support/tokens.js';
 
 const SERVERS = Number(process.env.BENCH_SERVERS ?? 50);
 const VOLUMES = Number(process.env.BENCH_VOLUMES ?? 100);
-const PARALLEL = Number(process.env.BENCH_PARALLEL ?? 32);
+const PARALLEL = Number(process.env.BENCH_PARALLEL ?? 64);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 50);
 const ONLY = process.env.BENCH_ONLY;
 configureLogging({ level: (process.env.BENCH_LOG as 'info' | undefined) ?? 'warn' });
@@ -143,7 +143,13 @@ async function recoverWith(c: Client, container: string, width: number, label: s
   }
 }
 
-function report(title: string, wide: Awaited<ReturnType<typeof recoverWith>>, serial: typeof wide) {
+/** `withTarget`: the 10x target is the many-resource workload's; five resource steps cannot give 10x. */
+function report(
+  title: string,
+  wide: Awaited<ReturnType<typeof recoverWith>>,
+  serial: typeof wide,
+  withTarget: boolean,
+) {
   print(title);
   for (const [label, r] of [
     [`max_parallel_steps = ${String(PARALLEL).padStart(2)}`, wide],
@@ -153,7 +159,8 @@ function report(title: string, wide: Awaited<ReturnType<typeof recoverWith>>, se
       `  ${label}: RTO ${r.rto.toFixed(1)} s (wall ${r.wall.toFixed(1)} s; verify ${r.verify.toFixed(1)} s, plan ${r.plan.toFixed(1)} s, resource steps ${r.resources.toFixed(1)} s, stack ${r.stack.toFixed(1)} s)`,
     );
   const speedup = serial.rto / wide.rto;
-  print(`  speed-up: ${speedup.toFixed(1)}x (target >= 10x: ${speedup >= 10 ? 'met' : 'NOT met'})`);
+  const verdict = withTarget ? ` (target >= 10x: ${speedup >= 10 ? 'met' : 'NOT met'})` : '';
+  print(`  speed-up: ${speedup.toFixed(1)}x${verdict}`);
 }
 
 if (ONLY !== 'parallel') {
@@ -185,6 +192,7 @@ if (ONLY !== 'parallel') {
     'three-tier workload (3 servers image-copy, 2 x 1 GiB volumes volume-snapshot), no injected latency:',
     wide,
     serial,
+    false,
   );
   await demo.close();
 }
@@ -244,6 +252,7 @@ if (ONLY !== 'three-tier') {
     `${SERVERS} servers (image-copy) + ${VOLUMES} replicated volumes (volume-replication), ${LATENCY_MS} ms latency on every API:`,
     wide,
     serial,
+    true,
   );
   await admin.close();
   await adminBackup.close();
