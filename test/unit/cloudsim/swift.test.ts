@@ -11,6 +11,7 @@ import { SwiftStore } from '../../../services/cloudsim/swift-store.js';
 import { OpenStackConnectionError, OpenStackHttpError } from '../../../services/common/openstack/errors.js';
 import { KeystoneSession } from '../../../services/common/openstack/session.js';
 import { fileSource, SwiftClient } from '../../../services/common/openstack/swift.js';
+import { readAll } from '../../support/bytes.js';
 
 let cloud: RunningCloud;
 let other: { projectId: string };
@@ -42,12 +43,6 @@ function session(region = 'RegionOne', user = 'demo', password = 'DEMO_PASS', pr
 }
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
 
 describe('Swift simulator and client: containers and account', () => {
   it('creates, lists, describes, updates and deletes containers; account metadata and counts', async () => {

@@ -4,8 +4,7 @@
  * reader may open, what verify and the bank listing see, and what deletion
  * keeps (`retained`) and when it lets go.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningCloud, startCloud } from '../../../services/cloudsim/cloud.js';
 import { allServices } from '../../../services/cloudsim/services.js';
@@ -23,6 +22,7 @@ import {
   segmentContainerName,
 } from '../../../services/engine/bank/index.js';
 import type { BankReference, EarlierObject } from '../../../services/engine/plugin-api.js';
+import { readAll, sha256 } from '../../support/bytes.js';
 import { DEMO, sessionFor } from '../cloudsim/storage-helpers.js';
 
 const SEGMENT = 1024 * 1024;
@@ -39,13 +39,6 @@ afterAll(async () => {
   await session?.close();
   await cloud?.close();
 });
-
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
 
 const input = (name: string): ManifestInput => ({
   policy: { id: `policy-${name}`, name, project_id: cloud.demo.projectId, resources: [] },

@@ -17,6 +17,7 @@ import {
   swiftForAccount,
   validateObjectName,
 } from '../../../services/engine/bank/index.js';
+import { readAll, sha256 } from '../../support/bytes.js';
 import { DEMO, sessionFor } from '../cloudsim/storage-helpers.js';
 
 const BACKUP = 'RegionTwo';
@@ -46,14 +47,6 @@ afterAll(async () => {
   for (const s of sessions) await s.close();
   await cloud?.close();
 });
-
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
 
 /** A stream of `total` bytes in chunks of at most 64 KiB, never all in memory. */
 function chunks(bytes: Buffer, size = 64 * 1024): Readable {
