@@ -147,7 +147,11 @@ export function oncePerExecution<T>(
   const known = executionFacts.get(id);
   if (known) return known.value as Promise<T>;
   const value = ask();
-  executionFacts.set(id, { value, at: now });
-  value.catch(() => executionFacts.delete(id));
+  const fact = { value: value as Promise<unknown>, at: now };
+  executionFacts.set(id, fact);
+  // Only this call's entry: a newer one made after it expired stays.
+  value.catch(() => {
+    if (executionFacts.get(id) === fact) executionFacts.delete(id);
+  });
   return value;
 }

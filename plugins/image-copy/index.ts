@@ -110,14 +110,20 @@ async function reuseOrCopy(
   const object = `${base}.img`;
   const bank = ctx.bank;
   if (image.checksum && bank.findEarlier && bank.reference) {
-    const earlier = await bank.findEarlier(
-      object,
-      (saved, step) =>
-        step.action === PLUGIN_NAME &&
-        saved.image_id === image.id &&
-        saved.checksum === image.checksum &&
-        saved.object === object,
-    );
+    // Looking for an earlier copy is an optimisation: if the lookup fails, the image is copied.
+    const earlier = await bank
+      .findEarlier(
+        object,
+        (saved, step) =>
+          step.action === PLUGIN_NAME &&
+          saved.image_id === image.id &&
+          saved.checksum === image.checksum &&
+          saved.object === object,
+      )
+      .catch((err: Error) => {
+        ctx.log.warn({ image: image.id, err: err.message }, 'no earlier copy looked up; copying the image');
+        return undefined;
+      });
     if (earlier && (image.size === null || image.size === undefined || image.size === earlier.size)) {
       try {
         const { saved: _saved, ...ref } = earlier;

@@ -79,8 +79,10 @@ async function recover(ctx: RecoverContext): Promise<RecoverResult & { volume_id
       `no Cinder host known for the replica ${saved.source_name} at ${ctx.backup.name}; set the action option backup_host (host@backend#pool)`,
     );
   const { cinder } = ctx.backup;
-  const types = await oncePerExecution(ctx, `volume types at ${ctx.backup.name}`, () =>
-    cinder.listVolumeTypes(),
+  const types = await oncePerExecution(
+    ctx,
+    `volume types at ${ctx.backup.name} for ${ctx.backup.projectId}`,
+    () => cinder.listVolumeTypes(),
   ).catch(() => []);
   let volume: Awaited<ReturnType<typeof cinder.manageVolume>>;
   try {
@@ -121,6 +123,8 @@ async function recover(ctx: RecoverContext): Promise<RecoverResult & { volume_id
 }
 
 /** Dry run: the replica must be visible to Cinder at the target (listing it is admin-only by default). */
+const FORBIDDEN = Object.freeze({ status: 403 as const });
+
 async function plan(ctx: RecoverContext): Promise<RecoverPlan> {
   const saved = ctx.saved as unknown as VolumeReplicationSaved;
   const host = (ctx.options.backup_host as string | undefined) ?? saved.host;
@@ -136,9 +140,16 @@ async function plan(ctx: RecoverContext): Promise<RecoverPlan> {
     );
   try {
     // One listing per backend and recovery: each plan asking again would be one backend scan per volume.
-    const found = await oncePerExecution(ctx, `manageable volumes at ${ctx.backup.name} ${host}`, () =>
-      ctx.backup.cinder.listManageableVolumes(host),
+    // A refusal (403: admin-only by default) is an answer too, kept like a listing.
+    const found = await oncePerExecution(
+      ctx,
+      `manageable volumes at ${ctx.backup.name} ${host} for ${ctx.backup.projectId}`,
+      () =>
+        ctx.backup.cinder
+          .listManageableVolumes(host)
+          .catch((err) => ((err as { status?: unknown }).status === 403 ? FORBIDDEN : Promise.reject(err))),
     );
+    if (!Array.isArray(found)) throw found;
     const replica = found.find((m) =>
       Object.values(m.reference).some((r) => r === saved.source_name || r.endsWith(`/${saved.source_name}`)),
     );

@@ -14,6 +14,7 @@ import imageCopy from '../../plugins/image-copy/index.js';
 import type { GlanceService } from '../../services/cloudsim/glance.js';
 import { META, metaKey, openCheckpoint, segmentContainerName } from '../../services/engine/bank/index.js';
 import type { SiteClients } from '../../services/engine/plugin-api.js';
+import { referenceLedger } from '../../services/engine/protect/reuse.js';
 import { type ProtectStack, startProtectStack } from '../support/protect-stack.js';
 import { recoverContext } from '../unit/protect/plugin-helpers.js';
 
@@ -299,6 +300,37 @@ describe('image-copy reuses an image an earlier checkpoint saved', () => {
     await stack.db('checkpoints').where({ id: inflight }).update({ status: 'error' });
     await deleteCheckpoint(inflight);
     expect(await backup.swift.containerInfo(a.container)).toBeUndefined();
+  });
+
+  it('refuses a reference once the deletion of the checkpoint that offered it has begun', async () => {
+    const bytes = randomBytes(1024 * 1024 + 11);
+    const image = await uploadImage('race-base', bytes);
+    const server = await boot('race-1', image);
+    const policy = await stack.policy('reuse-race', [
+      { resource_id: server, resource_type: SERVER, action: 'image-copy' },
+    ]);
+    const a = (await protect(policy)) as unknown as { id: string; container: string; project_id: string };
+    const object = `images/${image}.img`;
+    const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+    const ledger = referenceLedger(
+      stack.db,
+      backup.swift,
+      { id: randomUUID(), project_id: a.project_id, site: 'RegionTwo' },
+      quiet,
+    );
+    const offered = await ledger.find(object, (saved) => saved.image_id === image);
+    expect(offered?.container).toBe(a.container);
+    expect(offered?.offeredBy).toBe(a.id);
+    const { saved: _saved, offeredBy, ...ref } = offered!;
+    // The API marks the checkpoint `deleting` before its deletion reads what to keep: from then on a
+    // new reference to it could be missed, so it is refused.
+    await stack.db('checkpoints').where({ id: a.id }).update({ status: 'deleting' });
+    await expect(ledger.record(ref, offeredBy)).rejects.toThrow(/no longer available/);
+    await stack.db('checkpoints').where({ id: a.id }).update({ status: 'available' });
+    await ledger.record(ref, offeredBy);
+    expect((await ledger.recorded()).map((r) => `${r.container}/${r.object}`)).toEqual([
+      `${a.container}/${object}`,
+    ]);
   });
 });
 

@@ -318,6 +318,8 @@ export class HeatClient {
       fault: (s) => [s.stack_status_reason, ...(s.failures ?? [])].filter(Boolean).join('; '),
     });
     if (status === 'DELETE_COMPLETE' || !reached.id) return reached;
-    return (await this.findStack({ name: reached.stack_name, id: reached.id })) ?? reached;
+    const shown = await this.findStack({ name: reached.stack_name, id: reached.id });
+    if (!shown) throw new WaitError(`stack ${reached.stack_name} (${reached.id}) no longer exists`);
+    return shown;
   }
 }

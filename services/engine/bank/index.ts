@@ -34,6 +34,7 @@ export {
   CheckpointBankWriter,
   type CreateCheckpointOptions,
   markStatus,
+  type OfferedObject,
   type ReferenceLedger,
   referenceProblem,
 } from './writer.js';

@@ -10,6 +10,7 @@ import type { SwiftClient } from '../../common/openstack/swift.js';
 import type { BankObject, BankReader, BankReference } from '../plugin-api.js';
 import { FORMAT_VERSION, MANIFEST_OBJECT, type Manifest } from './format.js';
 import { HashingStream, VerifyingStream } from './hashing.js';
+import { validateObjectName } from './names.js';
 
 export class CheckpointIncompleteError extends Error {
   override name = 'CheckpointIncompleteError';
@@ -214,6 +215,15 @@ export async function readManifest(swift: SwiftClient, container: string): Promi
   return manifest;
 }
 
+function validName(name: string): boolean {
+  try {
+    validateObjectName(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** References a reader may follow: well-formed, each naming a container and an object once. */
 function validReferences(refs: unknown): refs is BankReference[] {
   if (!Array.isArray(refs)) return false;
@@ -223,8 +233,11 @@ function validReferences(refs: unknown): refs is BankReference[] {
       typeof r?.container !== 'string' ||
       !r.container ||
       r.container.includes('/') ||
+      r.container === '.' ||
+      r.container === '..' ||
       typeof r.object !== 'string' ||
       !r.object ||
+      !validName(r.object) ||
       typeof r.size !== 'number' ||
       typeof r.sha256 !== 'string' ||
       seen.has(r.object)

@@ -52,10 +52,16 @@ export interface CreateCheckpointOptions {
  * uses. The engine supplies it from its database (the bank itself cannot say
  * which checkpoints are alive, nor which protects are in flight).
  */
+/** An earlier copy as the ledger offers it: with the checkpoint whose manifest offered it. */
+export type OfferedObject = EarlierObject & { offeredBy: string };
+
 export interface ReferenceLedger {
-  find(object: string, match: EarlierMatch): Promise<EarlierObject | undefined>;
-  /** Recorded BEFORE the object is checked, so a deletion racing with it keeps the object. */
-  record(ref: BankReference): Promise<void>;
+  find(object: string, match: EarlierMatch): Promise<OfferedObject | undefined>;
+  /**
+   * Recorded BEFORE the object is checked, so a deletion racing with it keeps the object; refused
+   * when the checkpoint `offeredBy` is no longer available (its deletion began: it may not see this).
+   */
+  record(ref: BankReference, offeredBy: string): Promise<void>;
   forget(ref: BankReference): Promise<void>;
   /** What this checkpoint recorded already (a protect taken over by another engine). */
   recorded(): Promise<BankReference[]>;
@@ -77,7 +83,8 @@ export class CheckpointBankWriter implements BankWriter {
   readonly #references = new Map<string, BankReference>();
   #ledger: ReferenceLedger | undefined;
   /** `<container>/<object>` the ledger offered: the only objects this checkpoint may reference. */
-  readonly #offered = new Set<string>();
+  /** What findEarlier offered, by `container/object`: a reference is stored as offered, not as passed. */
+  readonly #offered = new Map<string, { ref: BankReference; offeredBy: string }>();
   #manifestWritten = false;
 
   private constructor(
@@ -246,7 +253,9 @@ export class CheckpointBankWriter implements BankWriter {
   get references(): BankReference[] {
     return [...this.#references.values()].sort(
       (a, b) =>
-        a.container.localeCompare(b.container) || (a.object < b.object ? -1 : a.object > b.object ? 1 : 0),
+        // Code-unit order, as for the objects: the manifest must not depend on the locale.
+        (a.container < b.container ? -1 : a.container > b.container ? 1 : 0) ||
+        (a.object < b.object ? -1 : a.object > b.object ? 1 : 0),
     );
   }
 
@@ -254,8 +263,16 @@ export class CheckpointBankWriter implements BankWriter {
     if (!this.#ledger || this.#manifestWritten) return undefined;
     const found = await this.#ledger.find(object, match);
     if (!found || found.container === this.container) return undefined;
-    this.#offered.add(`${found.container}/${found.object}`);
-    return found;
+    const { saved, offeredBy, ...ref } = found;
+    const clean: BankReference = {
+      container: ref.container,
+      object: ref.object,
+      size: ref.size,
+      sha256: ref.sha256,
+      checkpoint_id: ref.checkpoint_id,
+    };
+    this.#offered.set(`${found.container}/${found.object}`, { ref: clean, offeredBy });
+    return { ...clean, saved };
   }
 
   async reference(ref: BankReference): Promise<void> {
@@ -270,18 +287,14 @@ export class CheckpointBankWriter implements BankWriter {
     const known = this.#references.get(ref.object);
     if (known && known.container !== ref.container)
       throw new Error(`bank: ${ref.object} is already referenced from ${known.container}`);
-    // Only what an earlier live checkpoint of the project holds (findEarlier), never a container of choice.
-    if (!known && !this.#offered.has(where))
-      throw new Error(`bank: cannot reference ${where}: findEarlier did not offer it`);
-    const clean: BankReference = {
-      container: ref.container,
-      object: ref.object,
-      size: ref.size,
-      sha256: ref.sha256,
-      checkpoint_id: ref.checkpoint_id,
-    };
+    if (known) return;
+    // Only what an earlier live checkpoint of the project holds (findEarlier), never a container of
+    // choice, and with the size and SHA-256 its manifest gave, whatever the caller passes.
+    const offered = this.#offered.get(where);
+    if (!offered) throw new Error(`bank: cannot reference ${where}: findEarlier did not offer it`);
+    const clean = offered.ref;
     // Recorded first: a deletion of the older checkpoint that starts now sees it and keeps the object.
-    await this.#ledger.record(clean);
+    await this.#ledger.record(clean, offered.offeredBy);
     const problem = await referenceProblem(this.swift, clean);
     if (problem) {
       await this.#ledger.forget(clean).catch(() => undefined);

@@ -18,11 +18,12 @@ import {
   type Manifest,
   META,
   metaKey,
+  type OfferedObject,
   type ReferenceLedger,
   readManifest,
   referenceProblem,
 } from '../bank/index.js';
-import type { BankReference, EarlierMatch, EarlierObject, PluginLogger } from '../plugin-api.js';
+import type { BankReference, EarlierMatch, PluginLogger } from '../plugin-api.js';
 
 const TABLE = 'checkpoint_references';
 
@@ -67,7 +68,7 @@ export function referenceLedger(
     );
   const needed = aclEntries(readAcl);
   return {
-    async find(object: string, match: EarlierMatch): Promise<EarlierObject | undefined> {
+    async find(object: string, match: EarlierMatch): Promise<OfferedObject | undefined> {
       const candidates = (await db('checkpoints')
         .where({ project_id: checkpoint.project_id, site: checkpoint.site, status: 'available' })
         .whereNot({ id: checkpoint.id })
@@ -120,23 +121,35 @@ export function referenceLedger(
           log.info({ object: `${ref.container}/${ref.object}`, problem }, 'earlier copy not reusable');
           continue;
         }
-        return { ...ref, saved: step.result as Record<string, unknown> };
+        return { ...ref, saved: step.result as Record<string, unknown>, offeredBy: cand.id };
       }
       return undefined;
     },
-    async record(ref: BankReference): Promise<void> {
-      await db(TABLE)
-        .insert({
-          checkpoint_id: checkpoint.id,
-          container: ref.container,
-          object: ref.object,
-          size: ref.size,
-          sha256: ref.sha256,
-          source_checkpoint_id: ref.checkpoint_id,
-          created_at: new Date(),
-        })
-        .onConflict(['checkpoint_id', 'object'])
-        .merge();
+    async record(ref: BankReference, offeredBy: string): Promise<void> {
+      // The offering checkpoint is read FOR SHARE: its deletion (which marks it `deleting` before it
+      // reads the references to keep) waits for this insert, or has begun and refuses it here.
+      await db.transaction(async (trx) => {
+        const offering = await trx('checkpoints')
+          .where({ id: offeredBy, status: 'available' })
+          .forShare()
+          .first('id');
+        if (!offering)
+          throw new Error(
+            `the earlier checkpoint ${offeredBy} holding ${ref.container}/${ref.object} is no longer available`,
+          );
+        await trx(TABLE)
+          .insert({
+            checkpoint_id: checkpoint.id,
+            container: ref.container,
+            object: ref.object,
+            size: ref.size,
+            sha256: ref.sha256,
+            source_checkpoint_id: ref.checkpoint_id,
+            created_at: new Date(),
+          })
+          .onConflict(['checkpoint_id', 'object'])
+          .merge();
+      });
     },
     async forget(ref: BankReference): Promise<void> {
       await db(TABLE).where({ checkpoint_id: checkpoint.id, object: ref.object }).delete();
@@ -214,9 +227,10 @@ export async function collectRetained(
   ).map((r) => r.container);
   const collected: string[] = [];
   for (const container of containers) {
-    // Only a container Dragon itself retained: an available checkpoint lives on by its own rules.
+    // Only a container Dragon itself retained (or was shrinking when a collection failed part way: it
+    // is marked `deleting` meanwhile); an available checkpoint lives on by its own rules.
     const status = (await swift.containerInfo(container))?.metadata[metaKey(META.status)];
-    if (status !== 'retained') continue;
+    if (status !== 'retained' && status !== 'deleting') continue;
     const keep = await liveReferencedObjects(db, {
       container,
       site: checkpoint.site,

@@ -51,7 +51,7 @@ function memoryLedger(offer?: EarlierObject): ReferenceLedger & { rows: BankRefe
   const rows: BankReference[] = [];
   return {
     rows,
-    find: async () => offer,
+    find: async () => (offer ? { ...offer, offeredBy: 'cp-earlier' } : undefined),
     record: async (ref) => void rows.push(ref),
     forget: async (ref) => void rows.splice(rows.indexOf(ref), 1),
     recorded: async () => [...rows],
