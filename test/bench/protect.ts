@@ -38,6 +38,7 @@ import { startCloudInWorker } from '../support/cloud-worker.js';
 import { startPostgres } from '../support/services.js';
 import { adminSiteClients, demoSiteClients } from '../support/site-clients.js';
 import { passwordToken } from '../support/tokens.js';
+import { buildManyWorkload, manyWorkloadResources } from './many-workload.js';
 
 const MiB = 1024 * 1024;
 const IMAGE_MIB = Number(process.env.BENCH_IMAGE_MIB ?? 2048);
@@ -312,56 +313,19 @@ if (ONLY !== 'parallel') {
 
 // ---- 2. parallelism under API latency -----------------------------------------------------------
 if (ONLY !== 'image') {
-  const { nova, cinder, glance } = primary.clients;
-  const [cirros] = (await glance.listImages({ status: 'active' })).filter((i) =>
-    /cirros/i.test(i.name ?? ''),
-  );
-  if (!cirros) throw new Error('no cirros image at the site');
   await admin.clients.cinder.updateQuota(cloud.demo.projectId, {
     volumes: VOLUMES + 10,
     gigabytes: VOLUMES + 100,
   });
   const t0 = performance.now();
-  const tiny = (await nova.findFlavor('m1.tiny'))?.id ?? '1';
-  const servers: string[] = [];
-  for (let i = 0; i < SERVERS; i++)
-    servers.push(
-      (
-        await nova.createServer({
-          name: `bench-${String(i).padStart(3, '0')}`,
-          flavorRef: tiny,
-          imageRef: cirros.id,
-          networks: 'none',
-        })
-      ).id,
-    );
-  const volumes: string[] = [];
-  for (let i = 0; i < VOLUMES; i++)
-    volumes.push(
-      (
-        await cinder.createVolume({
-          name: `bench-vol-${String(i).padStart(3, '0')}`,
-          size: 1,
-          volume_type: 'replicated',
-        })
-      ).id,
-    );
-  for (const id of servers) await nova.waitForServer(id, 'ACTIVE', fast);
-  for (const id of volumes) await cinder.waitForVolume(id, ['available'], fast);
+  const workload = await buildManyWorkload(primary.clients, { servers: SERVERS, volumes: VOLUMES });
   print(
     `workload: ${SERVERS} servers (m1.tiny, cirros) and ${VOLUMES} replicated 1 GiB volumes made in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
 
   // Resources can only be added while an engine that loads their actions runs.
   let engine = await startEngine(PARALLEL);
-  const policyId = await policyWith('bench-parallel', [
-    ...servers.map((id) => ({ resource_id: id, resource_type: 'OS::Nova::Server', action: 'image-copy' })),
-    ...volumes.map((id) => ({
-      resource_id: id,
-      resource_type: 'OS::Cinder::Volume',
-      action: 'volume-replication',
-    })),
-  ]);
+  const policyId = await policyWith('bench-parallel', manyWorkloadResources(workload));
 
   for (const type of ['compute', 'volumev3', 'image', 'network', 'object-store', 'orchestration'])
     await cloud.setFault('RegionOne', type, { latencyMs: LATENCY_MS });

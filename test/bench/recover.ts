@@ -30,6 +30,7 @@ import { startCloudInWorker } from '../support/cloud-worker.js';
 import { adminSiteClients, demoSiteClients } from '../support/site-clients.js';
 import { buildThreeTier } from '../support/three-tier.js';
 import { passwordToken } from '../support/tokens.js';
+import { buildManyWorkload, manyWorkloadResources } from './many-workload.js';
 
 const SERVERS = Number(process.env.BENCH_SERVERS ?? 50);
 const VOLUMES = Number(process.env.BENCH_VOLUMES ?? 100);
@@ -38,7 +39,6 @@ const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 50);
 const ONLY = process.env.BENCH_ONLY;
 configureLogging({ level: (process.env.BENCH_LOG as 'info' | undefined) ?? 'warn' });
 const print = (line: string) => process.stdout.write(`${line}\n`);
-const fast = { intervalMs: 20, maxIntervalMs: 200, timeoutMs: 600_000 };
 
 const dataRoot = process.env.BENCH_DATA_DIR ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
 const cloudDir = mkdtempSync(join(dataRoot, 'bench-recover-cloudsim-'));
@@ -202,7 +202,6 @@ if (ONLY !== 'three-tier') {
   const adminBackup = adminSiteClients(cloud, 'RegionTwo');
   const token = await passwordToken(cloud.keystone.url, 'admin', 'ADMIN_PASS', { name: 'admin' });
   const c = client(token);
-  const { nova, cinder, glance } = admin.clients;
   const projectId = admin.clients.projectId;
   for (const site of [admin.clients, adminBackup.clients]) {
     await site.cinder.updateQuota(projectId, { volumes: VOLUMES * 3, gigabytes: VOLUMES * 3 });
@@ -212,37 +211,8 @@ if (ONLY !== 'three-tier') {
       ram: SERVERS * 3 * 512,
     });
   }
-  const [cirros] = (await glance.listImages({ status: 'active' })).filter((i) =>
-    /cirros/i.test(i.name ?? ''),
-  );
-  const tiny = (await nova.findFlavor('m1.tiny'))?.id ?? '1';
-  const servers: string[] = [];
-  for (let i = 0; i < SERVERS; i++)
-    servers.push(
-      (
-        await nova.createServer({
-          name: `bench-${i}`,
-          flavorRef: tiny,
-          imageRef: cirros.id,
-          networks: 'none',
-        })
-      ).id,
-    );
-  const volumes: string[] = [];
-  for (let i = 0; i < VOLUMES; i++)
-    volumes.push(
-      (await cinder.createVolume({ name: `bench-vol-${i}`, size: 1, volume_type: 'replicated' })).id,
-    );
-  for (const id of servers) await nova.waitForServer(id, 'ACTIVE', fast);
-  for (const id of volumes) await cinder.waitForVolume(id, ['available'], fast);
-  const container = await protectOnce(c, 'bench-parallel', [
-    ...servers.map((id) => ({ resource_id: id, resource_type: 'OS::Nova::Server', action: 'image-copy' })),
-    ...volumes.map((id) => ({
-      resource_id: id,
-      resource_type: 'OS::Cinder::Volume',
-      action: 'volume-replication',
-    })),
-  ]);
+  const workload = await buildManyWorkload(admin.clients, { servers: SERVERS, volumes: VOLUMES });
+  const container = await protectOnce(c, 'bench-parallel', manyWorkloadResources(workload));
   for (const region of ['RegionOne', 'RegionTwo'])
     for (const type of ['compute', 'volumev3', 'image', 'network', 'object-store', 'orchestration'])
       await cloud.setFault(region, type, { latencyMs: LATENCY_MS });
